@@ -1,0 +1,376 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { Socket } from 'node:net';
+
+import { KubeApi } from './api.ts';
+import { newToken, TokenTable, type TokenEntry, type UserInfo } from './auth.ts';
+import type { CertificateAuthority, ServingCert } from './certs.ts';
+import { handleApi, sendStatus } from './http.ts';
+import { toKubeconfig } from './kubeconfig.ts';
+import { Registry } from './registry.ts';
+import { handleSimRequest } from './simEndpoints.ts';
+import { internalError, isStatusError, StatusError } from './status.ts';
+import { ObjectStore } from './store.ts';
+import { groupResource, type KubeObject, type StoredObject } from './types.ts';
+
+/** One simulated cluster: its own HTTPS listener, objects, resourceVersion sequence, users and faults. */
+
+export interface RequestLogEntry {
+  seq: number;
+  time: string;
+  method: string;
+  path: string;
+  query: string;
+  user: string;
+  status: number;
+  accept: string;
+  contentType: string;
+  userAgent: string;
+  impersonateUser: string;
+}
+
+export interface FailRule {
+  count: number;
+  status: number;
+  message?: string;
+  /** only requests whose path starts with this */
+  pathPrefix?: string;
+}
+
+export type OfflineMode = 'refuse' | 'hang';
+
+export interface SimFaults {
+  /** forget history: watches and continue tokens from before now get 410 Expired */
+  compact(): void;
+  /** end every watch cleanly (clients re-watch from their last resourceVersion); returns how many */
+  resetWatches(): number;
+  /** break every watch connection; returns how many */
+  dropWatches(): number;
+  /** the next n changes are stored but not sent to watchers */
+  dropNextEvents(n: number): void;
+  /** delay every API request by ms */
+  latency(ms: number): void;
+  /** answer the next requests with an error Status */
+  failNext(rule: FailRule): void;
+  /** remove latency and pending failures */
+  clear(): void;
+  offline(mode?: OfflineMode): Promise<void>;
+  online(): Promise<void>;
+  /** stop and restart the listener on the same port, objects kept */
+  restart(downMs?: number): Promise<void>;
+}
+
+export interface SimClusterOptions {
+  name: string;
+  ca: CertificateAuthority;
+  cert: ServingCert;
+  host?: string;
+  port?: number;
+  historySize?: number;
+  bookmarkIntervalMs?: number;
+  requestLogSize?: number;
+  users?: TokenEntry[];
+  now?: () => number;
+}
+
+const MAX_BODY = 3 * 1024 * 1024;
+const VERSION = {
+  major: '1',
+  minor: '30',
+  gitVersion: 'v1.30.0-kube-sim',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2026-11-26T00:00:00Z',
+  goVersion: 'go1.22.0',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+};
+
+export class SimCluster {
+  readonly name: string;
+  readonly store: ObjectStore;
+  readonly registry = new Registry();
+  readonly api: KubeApi;
+  readonly tokens = new TokenTable();
+  /** the cluster-admin token (group system:masters) */
+  readonly adminToken: string;
+  readonly requestLog: RequestLogEntry[] = [];
+  private seq = 0;
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private readonly hung = new Set<ServerResponse>();
+  private port: number;
+  private readonly host: string;
+  private latencyMs = 0;
+  private failRules: FailRule[] = [];
+  private offlineMode: OfflineMode | undefined;
+  private readonly options: SimClusterOptions;
+
+  constructor(options: SimClusterOptions) {
+    this.options = options;
+    this.name = options.name;
+    this.host = options.host ?? '127.0.0.1';
+    this.port = options.port ?? 0;
+    const storeOptions: ConstructorParameters<typeof ObjectStore>[0] = {};
+    if (options.historySize !== undefined) storeOptions.historySize = options.historySize;
+    if (options.now) storeOptions.now = options.now;
+    this.store = new ObjectStore(storeOptions);
+    this.api = new KubeApi(this.store, this.registry, options.now);
+    this.adminToken = newToken();
+    this.tokens.add({
+      token: this.adminToken,
+      username: 'kube-sim-admin',
+      uid: 'kube-sim-admin',
+      groups: ['system:masters'],
+    });
+    for (const u of options.users ?? []) this.tokens.add(u);
+  }
+
+  get url(): string {
+    return `https://${this.host}:${this.port}`;
+  }
+
+  get listening(): boolean {
+    return this.server?.listening ?? false;
+  }
+
+  /** a kubeconfig (YAML) with the CA, this cluster's URL and the admin token, or another user's token */
+  kubeconfig(token = this.adminToken, user?: string): string {
+    const o: Parameters<typeof toKubeconfig>[0] = {
+      cluster: this.name,
+      server: this.url,
+      caPem: this.options.ca.certPem,
+      token,
+    };
+    if (user !== undefined) o.user = user;
+    return toKubeconfig(o);
+  }
+
+  async start(): Promise<void> {
+    if (this.server?.listening) return;
+    const server = createServer(
+      { cert: this.options.cert.certPem, key: this.options.cert.keyPem, keepAlive: true },
+      (req, res) => {
+        void this.handle(req, res);
+      },
+    );
+    server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    server.on('tlsClientError', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, this.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = server.address();
+    if (addr && typeof addr === 'object') this.port = addr.port;
+    this.server = server;
+  }
+
+  /** close the listener and every connection; objects are kept */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    this.store.closeWatches('destroy');
+    for (const res of this.hung) res.socket?.destroy();
+    this.hung.clear();
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  async restart(downMs = 0): Promise<void> {
+    await this.stop();
+    if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+    await this.start();
+  }
+
+  /** take the cluster off the network: 'refuse' closes the listener; 'hang' accepts connections and never answers */
+  async offline(mode: OfflineMode = 'refuse'): Promise<void> {
+    this.offlineMode = mode;
+    if (mode === 'refuse') await this.stop();
+    else this.store.closeWatches('destroy');
+  }
+
+  async online(): Promise<void> {
+    const was = this.offlineMode;
+    this.offlineMode = undefined;
+    for (const res of this.hung) res.socket?.destroy();
+    this.hung.clear();
+    if (was === 'refuse' || !this.listening) await this.start();
+  }
+
+  /** every fault, in one place: the programmatic twin of the /__sim/ endpoints */
+  get faults(): SimFaults {
+    return {
+      compact: () => this.store.compact(),
+      resetWatches: () => this.store.closeWatches('end'),
+      dropWatches: () => this.store.closeWatches('destroy'),
+      dropNextEvents: (n) => this.store.dropNextEvents(n),
+      latency: (ms) => this.setLatency(ms),
+      failNext: (rule) => this.failNext(rule),
+      clear: () => this.clearFaults(),
+      offline: (mode) => this.offline(mode),
+      online: () => this.online(),
+      restart: (downMs) => this.restart(downMs),
+    };
+  }
+
+  get isOffline(): OfflineMode | undefined {
+    return this.offlineMode;
+  }
+
+  setLatency(ms: number): void {
+    this.latencyMs = Math.max(0, ms);
+  }
+
+  failNext(rule: FailRule): void {
+    this.failRules.push({ ...rule });
+  }
+
+  clearFaults(): void {
+    this.latencyMs = 0;
+    this.failRules = [];
+  }
+
+  /** create or replace objects as they are given, status included (CRDs and namespaces first) */
+  apply(objects: readonly KubeObject[]): StoredObject[] {
+    const rank = (o: KubeObject): number =>
+      o.kind === 'CustomResourceDefinition' ? 0 : o.kind === 'Namespace' ? 1 : 2;
+    const out: StoredObject[] = [];
+    for (const obj of [...objects].sort((a, b) => rank(a) - rank(b))) {
+      const type = this.registry.forKind(String(obj.apiVersion), String(obj.kind));
+      if (!type)
+        throw new Error(
+          `kube-sim: no type serves ${String(obj.apiVersion)} ${String(obj.kind)} in cluster ${this.name}`,
+        );
+      const namespace = type.namespaced ? (obj.metadata.namespace ?? 'default') : '';
+      const target = { type, namespace, name: obj.metadata.name };
+      const current = this.store.get(groupResource(type), namespace, obj.metadata.name ?? '');
+      if (!current) {
+        out.push(this.api.create(target, obj, { trusted: true }).object);
+        continue;
+      }
+      const next = {
+        ...structuredClone(obj),
+        metadata: { ...structuredClone(obj.metadata), resourceVersion: current.metadata.resourceVersion },
+      };
+      let written = this.api.replace(target, current, next, { trusted: true }).object;
+      if (type.status && obj['status'] !== undefined) {
+        const status = {
+          ...next,
+          metadata: { ...next.metadata, resourceVersion: written.metadata.resourceVersion },
+        };
+        written = this.api.replace(target, written, status, { trusted: true }, 'status').object;
+      }
+      out.push(written);
+    }
+    return out;
+  }
+
+  private log(req: IncomingMessage, url: URL, user: UserInfo | undefined, status: number): void {
+    const header = (h: string | string[] | undefined): string =>
+      Array.isArray(h) ? h.join(', ') : (h ?? '');
+    this.requestLog.push({
+      seq: ++this.seq,
+      time: new Date().toISOString(),
+      method: req.method ?? '',
+      path: url.pathname,
+      query: url.search.replace(/^\?/, ''),
+      user: user?.username ?? '',
+      status,
+      accept: header(req.headers.accept),
+      contentType: header(req.headers['content-type']),
+      userAgent: header(req.headers['user-agent']),
+      impersonateUser: header(req.headers['impersonate-user']),
+    });
+    const max = this.options.requestLogSize ?? 10_000;
+    if (this.requestLog.length > max) this.requestLog.splice(0, this.requestLog.length - max);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://kube-sim');
+    let user: UserInfo | undefined;
+    res.on('error', () => undefined);
+    try {
+      if (this.offlineMode === 'hang') {
+        this.hung.add(res);
+        res.on('close', () => this.hung.delete(res));
+        return;
+      }
+      const raw = await readBody(req);
+      user = this.tokens.authenticate(req, url.pathname);
+      if (url.pathname.startsWith('/__sim/')) {
+        await handleSimRequest(this, user, req, res, url, raw);
+        return;
+      }
+      if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+      this.injectFailure(url.pathname);
+      handleApi(
+        { api: this.api, version: VERSION, bookmarkIntervalMs: this.options.bookmarkIntervalMs ?? 60_000 },
+        req,
+        res,
+        url,
+        raw,
+      );
+    } catch (err) {
+      const status = isStatusError(err)
+        ? err
+        : internalError(err instanceof Error ? err.message : String(err));
+      if (!isStatusError(err)) console.error(`kube-sim[${this.name}] ${req.method} ${url.pathname}:`, err);
+      if (status.code === 429) res.setHeader('Retry-After', '1');
+      sendStatus(res, status);
+    } finally {
+      if (!url.pathname.startsWith('/__sim/requests')) this.log(req, url, user, res.statusCode);
+    }
+  }
+
+  private injectFailure(path: string): void {
+    const i = this.failRules.findIndex(
+      (r) => r.count > 0 && (r.pathPrefix === undefined || path.startsWith(r.pathPrefix)),
+    );
+    const rule = this.failRules[i];
+    if (!rule) return;
+    rule.count--;
+    if (rule.count <= 0) this.failRules.splice(i, 1);
+    const reasons: Record<number, string> = {
+      429: 'TooManyRequests',
+      500: 'InternalError',
+      503: 'ServiceUnavailable',
+      504: 'Timeout',
+      403: 'Forbidden',
+      401: 'Unauthorized',
+      404: 'NotFound',
+      409: 'Conflict',
+    };
+    throw new StatusError(
+      rule.status,
+      reasons[rule.status] ?? 'Unknown',
+      rule.message ?? `kube-sim: injected failure (${rule.status})`,
+      {},
+    );
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) {
+        reject(
+          new StatusError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728', {}),
+        );
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,132 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+
+import { createCertificateAuthority, createServingCert } from './certs.ts';
+import { SimCluster } from './cluster.ts';
+import { baseObjects, type ClusterSpec, type FleetSpec } from './fleet.ts';
+import { demoFleet } from './fleets/demo.ts';
+import type { KubeObject, StoredObject } from './types.ts';
+
+export interface KubeSimOptions {
+  /** 'demo', a fleet spec, or nothing for one cluster named "sim" */
+  fleet?: 'demo' | FleetSpec;
+  /** extra objects for the first cluster */
+  seed?: readonly KubeObject[];
+  /** write `<cluster>.kubeconfig` files here; @default none */
+  outDir?: string;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** events kept per cluster for watches that resume; @default 50_000 */
+  historySize?: number;
+  /** how often watches that asked for bookmarks get one; @default 60_000 */
+  bookmarkIntervalMs?: number;
+  now?: () => number;
+}
+
+export interface KubeSim extends AsyncDisposable {
+  /** the first (host) cluster's URL */
+  readonly url: string;
+  /** the first (host) cluster's kubeconfig (YAML), with the cluster-admin token */
+  readonly kubeconfig: string;
+  readonly clusters: ReadonlyMap<string, SimCluster>;
+  /** a cluster by name; the first one without a name */
+  cluster(name?: string): SimCluster;
+  /** create or replace objects in a cluster (the first one by default), status included */
+  apply(objects: readonly KubeObject[], cluster?: string): StoredObject[];
+  /** kubeconfig paths written to outDir, by cluster */
+  readonly kubeconfigPaths: Readonly<Record<string, string>>;
+  /** the PEM of the certificate authority every cluster's serving certificate chains to */
+  readonly caPem: string;
+  close(): Promise<void>;
+}
+
+/** Start a fleet of simulated clusters, each on its own HTTPS listener. */
+export async function createKubeSim(options: KubeSimOptions = {}): Promise<KubeSim> {
+  const fleet: FleetSpec =
+    options.fleet === 'demo' ? demoFleet() : (options.fleet ?? { clusters: [{ name: 'sim', role: 'host' }] });
+  const host = options.host ?? '127.0.0.1';
+  const ca = await createCertificateAuthority();
+  const cert = await createServingCert(ca, [
+    'localhost',
+    '127.0.0.1',
+    '::1',
+    ...(host === '127.0.0.1' ? [] : [host]),
+  ]);
+  const clusters = new Map<string, SimCluster>();
+  const now = new Date(options.now?.() ?? Date.now());
+  try {
+    for (const [i, spec] of fleet.clusters.entries()) {
+      const c = new SimCluster({
+        name: spec.name,
+        ca,
+        cert,
+        host,
+        ...(spec.port !== undefined ? { port: spec.port } : {}),
+        ...(options.historySize !== undefined ? { historySize: options.historySize } : {}),
+        ...(options.bookmarkIntervalMs !== undefined
+          ? { bookmarkIntervalMs: options.bookmarkIntervalMs }
+          : {}),
+        ...(options.now ? { now: options.now } : {}),
+        users: (spec.users ?? []).map((u) => ({
+          token: u.token,
+          username: u.name,
+          uid: u.uid ?? u.name,
+          groups: u.groups ?? [],
+        })),
+      });
+      seedCluster(c, spec, now, i === 0 ? (options.seed ?? []) : []);
+      clusters.set(spec.name, c);
+    }
+    await Promise.all([...clusters.values()].map((c) => c.start()));
+  } catch (err) {
+    await Promise.all([...clusters.values()].map((c) => c.stop()));
+    throw err;
+  }
+  const first = [...clusters.values()][0];
+  if (!first) throw new Error('kube-sim: a fleet needs at least one cluster');
+  const kubeconfigPaths: Record<string, string> = {};
+  if (options.outDir) {
+    const dir = resolve(options.outDir);
+    await mkdir(dir, { recursive: true });
+    for (const c of clusters.values()) {
+      const path = join(dir, `${c.name}.kubeconfig`);
+      await writeFile(path, c.kubeconfig(), { mode: 0o600 });
+      kubeconfigPaths[c.name] = path;
+    }
+  }
+  const cluster = (name?: string): SimCluster => {
+    const c = name === undefined ? first : clusters.get(name);
+    if (!c)
+      throw new Error(
+        `kube-sim: no cluster named "${String(name)}" (have: ${[...clusters.keys()].join(', ')})`,
+      );
+    return c;
+  };
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await Promise.all([...clusters.values()].map((c) => c.stop()));
+  };
+  return {
+    get url() {
+      return first.url;
+    },
+    get kubeconfig() {
+      return first.kubeconfig();
+    },
+    clusters,
+    cluster,
+    apply: (objects, name) => cluster(name).apply(objects),
+    kubeconfigPaths,
+    caPem: ca.certPem,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+function seedCluster(c: SimCluster, spec: ClusterSpec, now: Date, extra: readonly KubeObject[]): void {
+  c.apply(baseObjects(spec, now));
+  c.apply(spec.objects ?? []);
+  if (extra.length) c.apply(extra);
+}

@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+
+import type { KubeObject } from '../types.ts';
+
+/** Fixture builders: a Deployment with its ReplicaSet and running Pods, owner references and status as a controller sets them. */
+
+export interface DeploymentFixture {
+  namespace: string;
+  name: string;
+  image: string;
+  replicas: number;
+  nodes: readonly string[];
+  labels?: Record<string, string>;
+  cpu?: string;
+  memory?: string;
+}
+
+const uidFor = (...parts: string[]): string => {
+  const h = createHash('sha1').update(parts.join('/')).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+};
+
+export function deploymentWithPods(f: DeploymentFixture, cluster: string): KubeObject[] {
+  const app = { app: f.name, ...(f.labels ?? {}) };
+  const hash = createHash('sha1')
+    .update(`${f.name}:${f.image}`)
+    .digest('hex')
+    .slice(0, 10)
+    .replace(/[aeiou01]/g, 'x');
+  const deployUid = uidFor(cluster, f.namespace, 'deploy', f.name);
+  const rsName = `${f.name}-${hash}`;
+  const rsUid = uidFor(cluster, f.namespace, 'rs', rsName);
+  const container = {
+    name: f.name,
+    image: f.image,
+    ports: [{ containerPort: 8080, protocol: 'TCP' }],
+    resources: { requests: { cpu: f.cpu ?? '100m', memory: f.memory ?? '128Mi' } },
+  };
+  const template = { metadata: { labels: app }, spec: { containers: [container] } };
+  const readyStatus = { replicas: f.replicas, readyReplicas: f.replicas, availableReplicas: f.replicas };
+  const deployment: KubeObject = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: f.name, namespace: f.namespace, uid: deployUid, labels: app },
+    spec: {
+      replicas: f.replicas,
+      selector: { matchLabels: { app: f.name } },
+      template,
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+    },
+    status: {
+      observedGeneration: 1,
+      ...readyStatus,
+      updatedReplicas: f.replicas,
+      conditions: [
+        {
+          type: 'Available',
+          status: 'True',
+          reason: 'MinimumReplicasAvailable',
+          message: 'Deployment has minimum availability.',
+        },
+        {
+          type: 'Progressing',
+          status: 'True',
+          reason: 'NewReplicaSetAvailable',
+          message: `ReplicaSet "${rsName}" has successfully progressed.`,
+        },
+      ],
+    },
+  };
+  const owner = (kind: string, name: string, uid: string, apiVersion = 'apps/v1'): unknown[] => [
+    { apiVersion, kind, name, uid, controller: true, blockOwnerDeletion: true },
+  ];
+  const replicaSet: KubeObject = {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name: rsName,
+      namespace: f.namespace,
+      uid: rsUid,
+      labels: { ...app, 'pod-template-hash': hash },
+      ownerReferences: owner('Deployment', f.name, deployUid) as never,
+    },
+    spec: {
+      replicas: f.replicas,
+      selector: { matchLabels: { app: f.name, 'pod-template-hash': hash } },
+      template: { ...template, metadata: { labels: { ...app, 'pod-template-hash': hash } } },
+    },
+    status: { ...readyStatus, fullyLabeledReplicas: f.replicas, observedGeneration: 1 },
+  };
+  const pods: KubeObject[] = Array.from({ length: f.replicas }, (_, i) => {
+    const suffix = createHash('sha1')
+      .update(`${rsName}-${i}`)
+      .digest('hex')
+      .slice(0, 5)
+      .replace(/[aeiou01]/g, 'z');
+    const name = `${rsName}-${suffix}`;
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name,
+        namespace: f.namespace,
+        labels: { ...app, 'pod-template-hash': hash },
+        ownerReferences: owner('ReplicaSet', rsName, rsUid) as never,
+      },
+      spec: {
+        ...template.spec,
+        nodeName: f.nodes[i % f.nodes.length] ?? '',
+        restartPolicy: 'Always',
+        schedulerName: 'default-scheduler',
+        serviceAccountName: 'default',
+      },
+      status: {
+        phase: 'Running',
+        podIP: `10.244.${i % 250}.${(i * 7) % 250}`,
+        qosClass: 'Burstable',
+        conditions: [
+          { type: 'Initialized', status: 'True' },
+          { type: 'Ready', status: 'True' },
+          { type: 'ContainersReady', status: 'True' },
+          { type: 'PodScheduled', status: 'True' },
+        ],
+        containerStatuses: [
+          {
+            name: f.name,
+            image: f.image,
+            ready: true,
+            started: true,
+            restartCount: 0,
+            state: { running: {} },
+          },
+        ],
+      },
+    };
+  });
+  return [deployment, replicaSet, ...pods];
+}
+
+export function namespace(name: string, labels: Record<string, string> = {}): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels } },
+    status: { phase: 'Active' },
+  };
+}

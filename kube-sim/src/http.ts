@@ -1,0 +1,426 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import { parse as parseYaml } from 'yaml';
+
+import type { DeleteOptions, FieldValidation, KubeApi, Target, WriteOptions } from './api.ts';
+import { type ListOptions, makeFilter } from './listing.ts';
+import { isObject } from './objects.ts';
+import { patchObject, toPatchType } from './patch.ts';
+import { parseRequestPath, type RequestInfo } from './requestInfo.ts';
+import { getScale, writeScale } from './scale.ts';
+import {
+  badRequest,
+  expired,
+  methodNotAllowed,
+  StatusError,
+  tooLargeResourceVersion,
+  unknownPath,
+} from './status.ts';
+import { apiVersionOf, groupResource, type ResourceType, type StoredObject } from './types.ts';
+import { jsonOf, createHttpWatch } from './watch.ts';
+
+/** The Kubernetes REST API over HTTP: routing, parameters, bodies, list and watch streaming. */
+
+export interface ApiHttpOptions {
+  api: KubeApi;
+  version: Record<string, string>;
+  bookmarkIntervalMs: number;
+  /** answers pods/log; issue-3 controllers provide real logs */
+  podLog?: (pod: StoredObject, container: string, query: URLSearchParams, res: ServerResponse) => void;
+}
+
+export function sendJson(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  warnings: readonly string[] = [],
+): void {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string | string[]> = {
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(text)),
+  };
+  if (warnings.length) headers['Warning'] = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  res.writeHead(code, headers);
+  res.end(text);
+}
+
+export function sendStatus(res: ServerResponse, err: StatusError): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  sendJson(res, err.code, err.toStatus());
+}
+
+function parseBody(raw: Buffer, contentType: string | undefined, allowYaml: boolean): unknown {
+  if (raw.length === 0) return undefined;
+  const mime = (contentType ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
+  const text = raw.toString('utf8');
+  const yaml = mime === 'application/yaml' || mime === 'application/apply-patch+yaml';
+  if (yaml && allowYaml) {
+    try {
+      return parseYaml(text) as unknown;
+    } catch (e) {
+      throw badRequest(`error converting YAML to JSON: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw badRequest(
+      `couldn't get version/kind; json parse error: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+}
+
+const bool = (q: URLSearchParams, key: string): boolean => q.get(key) === 'true' || q.get(key) === '1';
+const str = (q: URLSearchParams, key: string): string | undefined => q.get(key) ?? undefined;
+
+function intParam(q: URLSearchParams, key: string): number | undefined {
+  const v = q.get(key);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw badRequest(`invalid value for ${key}: ${v}`);
+  return n;
+}
+
+function writeOptions(q: URLSearchParams): WriteOptions {
+  const opts: WriteOptions = {};
+  const dryRun = q.getAll('dryRun');
+  if (dryRun.length) {
+    if (dryRun.some((d) => d !== 'All'))
+      throw badRequest(`dryRun: Unsupported value: "${dryRun.join(',')}": supported values: "All"`);
+    opts.dryRun = true;
+  }
+  const fm = q.get('fieldManager');
+  if (fm !== null) {
+    if (fm.length > 128) throw badRequest('fieldManager: Too long: may not be longer than 128 characters');
+    opts.fieldManager = fm;
+  }
+  const fv = q.get('fieldValidation');
+  if (fv !== null && fv !== '') {
+    if (fv !== 'Strict' && fv !== 'Warn' && fv !== 'Ignore') {
+      throw badRequest(
+        `fieldValidation: Unsupported value: "${fv}": supported values: "Ignore", "Strict", "Warn"`,
+      );
+    }
+    opts.fieldValidation = fv satisfies FieldValidation;
+  }
+  return opts;
+}
+
+function listOptions(q: URLSearchParams): ListOptions {
+  return {
+    labelSelector: str(q, 'labelSelector'),
+    fieldSelector: str(q, 'fieldSelector'),
+    limit: intParam(q, 'limit'),
+    continue: str(q, 'continue'),
+    resourceVersion: str(q, 'resourceVersion'),
+    resourceVersionMatch: str(q, 'resourceVersionMatch'),
+  };
+}
+
+function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
+  const opts: DeleteOptions = {};
+  const b = isObject(body) ? body : {};
+  const policy = (b['propagationPolicy'] ?? q.get('propagationPolicy') ?? undefined) as unknown;
+  if (policy !== undefined && policy !== null) {
+    if (policy !== 'Background' && policy !== 'Foreground' && policy !== 'Orphan') {
+      throw badRequest(
+        `propagationPolicy: Unsupported value: "${String(policy)}": supported values: "Foreground", "Background", "Orphan"`,
+      );
+    }
+    opts.propagationPolicy = policy;
+  }
+  if (b['orphanDependents'] === true) opts.propagationPolicy = 'Orphan';
+  if (isObject(b['preconditions'])) {
+    const p = b['preconditions'];
+    opts.preconditions = {};
+    if (typeof p['uid'] === 'string') opts.preconditions.uid = p['uid'];
+    if (typeof p['resourceVersion'] === 'string') opts.preconditions.resourceVersion = p['resourceVersion'];
+  }
+  const dry = Array.isArray(b['dryRun']) ? b['dryRun'] : q.getAll('dryRun');
+  if (dry.includes('All')) opts.dryRun = true;
+  return opts;
+}
+
+/** Serve one API request. The body has been read; authentication happened before. */
+export function handleApi(
+  o: ApiHttpOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  raw: Buffer,
+): void {
+  const info = parseRequestPath(url.pathname);
+  const { api } = o;
+  const method = req.method ?? 'GET';
+  switch (info.kind) {
+    case 'discovery':
+      if (method !== 'GET') throw methodNotAllowed();
+      if (info.path === 'api') {
+        const host = req.headers.host ?? '127.0.0.1';
+        sendJson(res, 200, {
+          kind: 'APIVersions',
+          versions: ['v1'],
+          serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: host }],
+        });
+      } else {
+        sendJson(res, 200, api.registry.groupList());
+      }
+      return;
+    case 'group': {
+      const list = api.registry.groupList() as { groups: { name: string }[] };
+      const group = list.groups.find((g) => g.name === info.group);
+      if (!group) throw unknownPath();
+      sendJson(res, 200, { kind: 'APIGroup', apiVersion: 'v1', ...group });
+      return;
+    }
+    case 'groupVersion':
+      if (!api.registry.hasGroupVersion(info.group, info.version)) throw unknownPath();
+      sendJson(res, 200, api.registry.resourceList(info.group, info.version));
+      return;
+    case 'nonResource':
+      return nonResource(o, info.path, res);
+    case 'resource':
+      return resource(o, info, req, res, url, raw);
+    default: {
+      const never: never = info;
+      throw new Error(`unhandled request ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+function nonResource(o: ApiHttpOptions, path: string, res: ServerResponse): void {
+  if (path === '/version' || path === '/version/') return sendJson(res, 200, o.version);
+  if (path === '/healthz' || path === '/livez' || path === '/readyz') {
+    res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('ok');
+    return;
+  }
+  throw unknownPath();
+}
+
+function resource(
+  o: ApiHttpOptions,
+  info: Extract<RequestInfo, { kind: 'resource' }>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  raw: Buffer,
+): void {
+  const { api } = o;
+  const type = api.registry.get(info.group, info.version, info.resource);
+  if (!type) throw unknownPath();
+  if (info.namespace !== undefined && !type.namespaced) throw unknownPath();
+  const q = url.searchParams;
+  const method = req.method ?? 'GET';
+  const t: Target = { type, namespace: info.namespace ?? '', name: info.name };
+  const sub = info.subresource;
+  if (
+    sub !== undefined &&
+    !((sub === 'status' && type.status) || (sub === 'scale' && type.scale) || (sub === 'log' && type.log))
+  ) {
+    throw unknownPath();
+  }
+  if (info.name === undefined) {
+    // Collections: a namespaced type addressed without a namespace is listed across all namespaces.
+    const namespace = type.namespaced ? info.namespace : undefined;
+    if (method === 'GET') {
+      if (bool(q, 'watch')) return watch(o, type, namespace, q, res);
+      return list(o, type, namespace, q, res);
+    }
+    if (method === 'POST') {
+      if (type.namespaced && info.namespace === undefined) throw methodNotAllowed();
+      const r = api.create(t, parseBody(raw, req.headers['content-type'], true), writeOptions(q));
+      return sendJson(res, 201, r.object, r.warnings);
+    }
+    if (method === 'DELETE') {
+      const body = parseBody(raw, req.headers['content-type'], false);
+      const deleted = api.deleteCollection(type, namespace, { ...listOptions(q), ...deleteOptions(q, body) });
+      return sendJson(res, 200, {
+        kind: type.listKind,
+        apiVersion: apiVersionOf(type),
+        metadata: { resourceVersion: String(api.store.resourceVersion) },
+        items: deleted,
+      });
+    }
+    throw methodNotAllowed();
+  }
+  if (sub === 'log') {
+    if (method !== 'GET') throw methodNotAllowed();
+    return podLog(o, t, q, res);
+  }
+  if (sub === 'scale') {
+    if (method === 'GET') return sendJson(res, 200, getScale(api, t));
+    if (method === 'PUT')
+      return sendJson(
+        res,
+        200,
+        writeScale(api, t, parseBody(raw, req.headers['content-type'], false), writeOptions(q)),
+      );
+    if (method === 'PATCH') {
+      const pt = toPatchType(req.headers['content-type'], { ...type, strategic: true });
+      return sendJson(res, 200, writeScale(api, t, parseBody(raw, pt, true), writeOptions(q), pt));
+    }
+    throw methodNotAllowed();
+  }
+  const status = sub === 'status' ? 'status' : undefined;
+  switch (method) {
+    case 'GET':
+      if (bool(q, 'watch')) {
+        // A watch on one object: the collection filtered by name.
+        q.set(
+          'fieldSelector',
+          [q.get('fieldSelector'), `metadata.name=${info.name}`].filter(Boolean).join(','),
+        );
+        return watch(o, type, type.namespaced ? info.namespace : undefined, q, res);
+      }
+      {
+        const rv = q.get('resourceVersion');
+        if (rv && rv !== '0' && Number(rv) > api.store.resourceVersion)
+          throw tooLargeResourceVersion(rv, api.store.resourceVersion);
+      }
+      return sendJson(res, 200, api.get(t));
+    case 'PUT': {
+      const r = api.update(t, parseBody(raw, req.headers['content-type'], true), writeOptions(q), status);
+      return sendJson(res, 200, r.object, r.warnings);
+    }
+    case 'PATCH': {
+      const pt = toPatchType(req.headers['content-type'], type);
+      const opts = { ...writeOptions(q), force: bool(q, 'force') };
+      const r = patchObject(api, t, pt, parseBody(raw, pt, true), opts, status);
+      return sendJson(res, r.created ? 201 : 200, r.object, r.warnings);
+    }
+    case 'DELETE': {
+      if (status) throw methodNotAllowed();
+      const body = parseBody(raw, req.headers['content-type'], false);
+      const obj = api.delete(t, deleteOptions(q, body));
+      return sendJson(
+        res,
+        obj.metadata.deletionTimestamp && api.store.get(groupResource(type), t.namespace, t.name ?? '')
+          ? 202
+          : 200,
+        obj,
+      );
+    }
+    case 'POST':
+      throw methodNotAllowed();
+    default:
+      throw methodNotAllowed();
+  }
+}
+
+function list(
+  o: ApiHttpOptions,
+  type: ResourceType,
+  namespace: string | undefined,
+  q: URLSearchParams,
+  res: ServerResponse,
+): void {
+  const result = o.api.list(type, namespace, listOptions(q));
+  const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
+  if (result.continue !== undefined) metadata['continue'] = result.continue;
+  if (result.remainingItemCount !== undefined) metadata['remainingItemCount'] = result.remainingItemCount;
+  const apiVersion = apiVersionOf(type);
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  // Stream the items in batches: a list of 100,000 pods never becomes one string.
+  res.write(
+    `{"kind":${JSON.stringify(type.listKind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":${JSON.stringify(metadata)},"items":[`,
+  );
+  const batch: string[] = [];
+  let first = true;
+  for (const obj of result.items) {
+    batch.push(obj.apiVersion === apiVersion ? jsonOf(obj) : JSON.stringify({ ...obj, apiVersion }));
+    if (batch.length === 500) {
+      res.write((first ? '' : ',') + batch.join(','));
+      first = false;
+      batch.length = 0;
+    }
+  }
+  if (batch.length) res.write((first ? '' : ',') + batch.join(','));
+  res.end(']}');
+}
+
+function watch(
+  o: ApiHttpOptions,
+  type: ResourceType,
+  namespace: string | undefined,
+  q: URLSearchParams,
+  res: ServerResponse,
+): void {
+  const { store } = o.api;
+  const filter = makeFilter(type, str(q, 'labelSelector'), str(q, 'fieldSelector'));
+  const rvParam = q.get('resourceVersion') ?? '';
+  const initial = bool(q, 'sendInitialEvents');
+  const bookmarks = bool(q, 'allowWatchBookmarks');
+  if (initial && (q.get('resourceVersionMatch') !== 'NotOlderThan' || !bookmarks)) {
+    throw new StatusError(
+      422,
+      'Invalid',
+      'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled and resourceVersionMatch is NotOlderThan and allowWatchBookmarks is true',
+      {},
+    );
+  }
+  let fromRv: number | undefined;
+  if (rvParam !== '' && rvParam !== '0' && !initial) {
+    fromRv = Number(rvParam);
+    if (!Number.isSafeInteger(fromRv) || fromRv < 0) throw badRequest(`invalid resource version: ${rvParam}`);
+    if (fromRv > store.resourceVersion) throw tooLargeResourceVersion(rvParam, store.resourceVersion);
+  }
+  const sink = createHttpWatch({
+    res,
+    gr: groupResource(type),
+    namespace,
+    filter,
+    apiVersion: apiVersionOf(type),
+    kind: type.kind,
+    bookmarks,
+    bookmarkIntervalMs: o.bookmarkIntervalMs,
+    timeoutSeconds: intParam(q, 'timeoutSeconds'),
+    currentRv: () => store.resourceVersion,
+    onClose: (s) => store.unwatch(s),
+  });
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Transfer-Encoding': 'chunked',
+    'Cache-Control': 'no-cache, private',
+  });
+  res.flushHeaders();
+  sink.start();
+  if (!store.watch(sink, fromRv)) {
+    sink.error(expired(`too old resource version: ${rvParam} (${store.oldestResumableRv})`));
+    return;
+  }
+  if (initial) sink.bookmark({ 'k8s.io/initial-events-end': 'true' });
+}
+
+function podLog(o: ApiHttpOptions, t: Target, q: URLSearchParams, res: ServerResponse): void {
+  const pod = o.api.get(t);
+  const spec = isObject(pod['spec']) ? pod['spec'] : {};
+  const containers = (Array.isArray(spec['containers']) ? spec['containers'] : []).map((c: unknown) =>
+    isObject(c) ? String(c['name']) : '',
+  );
+  let container = q.get('container') ?? '';
+  if (container === '') {
+    if (containers.length !== 1)
+      throw badRequest(
+        `a container name must be specified for pod ${t.name ?? ''}, choose one of: [${containers.join(' ')}]`,
+      );
+    container = containers[0] ?? '';
+  }
+  if (!containers.includes(container))
+    throw badRequest(`container ${container} is not valid for pod ${t.name ?? ''}`);
+  if (q.has('sinceSeconds') && q.has('sinceTime'))
+    throw badRequest('at most one of `sinceTime` or `sinceSeconds` may be specified');
+  if (o.podLog) return o.podLog(pod, container, q, res);
+  const phase = isObject(pod['status']) ? pod['status']['phase'] : undefined;
+  if (phase === 'Pending' || phase === undefined) {
+    throw badRequest(
+      `container "${container}" in pod "${t.name ?? ''}" is waiting to start: ContainerCreating`,
+    );
+  }
+  res.writeHead(200, { 'Content-Type': 'text/plain' });
+  res.end();
+}
