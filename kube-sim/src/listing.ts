@@ -31,7 +31,10 @@ export interface Filter {
 export function makeFilter(type: ResourceType, labelSelector?: string, fieldSelector?: string): Filter {
   try {
     const labels = parseLabelSelector(labelSelector);
-    const fields = parseFieldSelector(fieldSelector, fieldSetFor(type.group, type.resource));
+    const fields = parseFieldSelector(
+      fieldSelector,
+      fieldSetFor(type.group, type.resource, { clusterScoped: !type.namespaced }),
+    );
     return {
       matches: (obj) => labels.matches(obj.metadata.labels) && fields.matches(obj),
       empty: labels.empty && fields.empty,
