@@ -83,7 +83,7 @@ export async function raw(
     headers['Content-Length'] = String(Buffer.byteLength(payload));
   }
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers, ca: sim.caPem }, (res) => {
+    const req = request(url, { method, headers, ca: sim.caPem, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
