@@ -1,6 +1,6 @@
 /**
- * Strategic merge patch (SMP), the apply half of k8s.io/apimachinery pkg/util/strategicpatch, driven by a small
- * table of merge keys instead of Go struct tags. Behaviour (ordering, directive handling, error texts) mirrors
+ * Strategic merge patch (SMP): the apply half of k8s.io/apimachinery pkg/util/strategicpatch, driven by a
+ * small table of merge keys instead of Go struct tags. Ordering, directives and error texts mirror
  * apimachinery's mergeMap/mergeSlice, including the list-order quirks kubectl apply relies on.
  */
 
@@ -14,7 +14,7 @@ export class PatchError extends Error {
   }
 }
 
-/** Merge-key table: dotted list path (array elements as `[]`) → merge key, or PRIMITIVE_MERGE; absent = replace. */
+/** Dotted list path (array elements as `[]`) → merge key, or 'primitive-merge'; absent = replace list. */
 export type MergeKeys = ReadonlyMap<string, string>;
 
 const PRIMITIVE_MERGE = 'primitive-merge';
@@ -26,68 +26,64 @@ const ERR_PRIMITIVE = 'invalid patch format of primitive list';
 const ERR_RETAIN = 'invalid patch format of retainKeys';
 const ERR_ORDER = 'invalid patch format of setElementOrder list';
 
-// ---------------------------------------------------------------------------------------------------------------
-// The table
+// The table.
 
 type Entries = ReadonlyArray<readonly [string, string]>;
 
-const OBJECT_META: Entries = [
-  ['ownerReferences', 'uid'],
-  ['finalizers', PRIMITIVE_MERGE],
-];
-const POD_SPEC: Entries = [
-  ['containers', 'name'],
-  ['initContainers', 'name'],
-  ['ephemeralContainers', 'name'],
-  ['volumes', 'name'],
-  ['imagePullSecrets', 'name'],
-  ['hostAliases', 'ip'],
-  ['topologySpreadConstraints', 'topologyKey'],
-  ['resourceClaims', 'name'],
-  ['schedulingGates', 'name'],
-];
-const CONTAINER: Entries = [
-  ['env', 'name'],
-  ['ports', 'containerPort'],
-  ['volumeMounts', 'mountPath'],
-  ['volumeDevices', 'devicePath'],
-];
-const CONDITIONS: Entries = [['status.conditions', 'type']];
+/** Parses `path=key` pairs; `path=*` is a primitive merge list. */
+const pairs = (text: string): Entries =>
+  text
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((pair) => {
+      const [path = '', key = ''] = pair.split('=');
+      return [path, key === '*' ? PRIMITIVE_MERGE : key] as const;
+    });
+const at = (prefix: string, entries: Entries): Entries =>
+  entries.map(([p, k]) => [`${prefix}.${p}`, k] as const);
 
-const at = (prefix: string, entries: Entries): Entries => entries.map(([p, k]) => [`${prefix}.${p}`, k] as const);
+const OBJECT_META = pairs('ownerReferences=uid finalizers=*');
+const POD_SPEC = pairs(`containers=name initContainers=name ephemeralContainers=name volumes=name
+  imagePullSecrets=name hostAliases=ip topologySpreadConstraints=topologyKey resourceClaims=name
+  schedulingGates=name`);
+const CONTAINER = pairs('env=name ports=containerPort volumeMounts=mountPath volumeDevices=devicePath');
+const CONDITIONS = pairs('status.conditions=type');
 
-/** ObjectMeta + PodSpec of a pod template rooted at `prefix` (e.g. 'spec.template'). */
+/** ObjectMeta + PodSpec of a pod template rooted at `prefix` ('' for a Pod). */
 function podTemplate(prefix: string): Entries {
-  const spec = `${prefix}.spec`;
-  const containers = ['containers', 'initContainers', 'ephemeralContainers'].flatMap((c) =>
-    at(`${spec}.${c}[]`, CONTAINER),
-  );
-  return [...at(`${prefix}.metadata`, OBJECT_META), ...at(spec, POD_SPEC), ...containers];
+  const p = (field: string): string => (prefix ? `${prefix}.${field}` : field);
+  const containers = ['containers', 'initContainers', 'ephemeralContainers'];
+  return [
+    ...at(p('metadata'), OBJECT_META),
+    ...at(p('spec'), POD_SPEC),
+    ...containers.flatMap((c) => at(p(`spec.${c}[]`), CONTAINER)),
+  ];
 }
 
 const WORKLOAD = [...podTemplate('spec.template'), ...CONDITIONS];
 
 const TABLE: Readonly<Record<string, Entries>> = {
   '/Pod': [
-    ...podTemplate('').map(([p, k]) => [p.slice(1), k] as const),
+    ...podTemplate(''),
     ...CONDITIONS,
-    ['status.podIPs', 'ip'],
-    ['status.hostIPs', 'ip'],
-    ['status.resourceClaimStatuses', 'name'],
+    ...pairs('status.podIPs=ip status.hostIPs=ip status.resourceClaimStatuses=name'),
   ],
   '/PodTemplate': podTemplate('template'),
   '/ReplicationController': WORKLOAD,
-  '/Service': [['spec.ports', 'port'], ...CONDITIONS],
-  '/Node': [['spec.podCIDRs', PRIMITIVE_MERGE], ['status.addresses', 'type'], ...CONDITIONS],
+  '/Service': [...pairs('spec.ports=port'), ...CONDITIONS],
+  '/Node': [...pairs('spec.podCIDRs=* status.addresses=type'), ...CONDITIONS],
   '/Namespace': CONDITIONS,
   '/PersistentVolumeClaim': CONDITIONS,
-  '/ServiceAccount': [['secrets', 'name']],
+  '/ServiceAccount': pairs('secrets=name'),
   'apps/Deployment': WORKLOAD,
   'apps/StatefulSet': WORKLOAD,
   'apps/DaemonSet': WORKLOAD,
   'apps/ReplicaSet': WORKLOAD,
   'batch/Job': WORKLOAD,
-  'batch/CronJob': [...at('spec.jobTemplate.metadata', OBJECT_META), ...podTemplate('spec.jobTemplate.spec.template')],
+  'batch/CronJob': [
+    ...at('spec.jobTemplate.metadata', OBJECT_META),
+    ...podTemplate('spec.jobTemplate.spec.template'),
+  ],
 };
 
 const cache = new Map<string, MergeKeys>();
@@ -102,15 +98,16 @@ export function mergeKeysFor(group: string, kind: string): MergeKeys {
   return keys;
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// The merge
+// The merge.
 
 type Obj = Record<string, unknown>;
+type Arr = unknown[];
+type List = readonly unknown[];
 type Kind = 'map' | 'slice' | 'string' | 'int64' | 'float64' | 'bool' | 'nil';
 interface ListMerge {
-  merged: unknown[];
-  /** apimachinery's view of the original slice after mergeSlice ran (Go aliasing: deletes shift it, appends fill it). */
-  serverOrder: unknown[];
+  merged: Arr;
+  /** The original as apimachinery sees it after mergeSlice (Go aliasing: deletes shift it, adds fill it). */
+  serverOrder: Arr;
 }
 
 const isMap = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -119,23 +116,20 @@ const join = (path: string, key: string): string => (path ? `${path}.${key}` : k
 const isDirectiveKey = (k: string): boolean =>
   k === DIRECTIVE || k === RETAIN_KEYS || k.startsWith(DELETE_PREFIX) || k.startsWith(ORDER_PREFIX);
 const badRequest = (message: string): PatchError => new PatchError(message, 'BadRequest');
+/** The list's merge key: undefined = replace the list, '' = merge scalars by value. */
+const strategyOf = (keys: MergeKeys, path: string): string | undefined => {
+  const strategy = keys.get(path);
+  return strategy === PRIMITIVE_MERGE ? '' : strategy;
+};
 
 function setKey(o: Obj, k: string, v: unknown): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else o[k] = v;
-}
-
-function cloneJson(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(cloneJson);
-  if (!isMap(v)) return v;
-  const out: Obj = {};
-  for (const [k, x] of Object.entries(v)) setKey(out, k, cloneJson(x));
-  return out;
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
 }
 
 /**
- * Makes a patch value fit to store: drops null map values and directive keys; with dropMarked, a map carrying
- * `$patch` is dropped whole (apimachinery's removeDirectives for values the original lacks). Returns undefined = drop.
+ * Makes a patch value fit to store: drops null map values and directive keys; with dropMarked, a map that
+ * carries `$patch` is dropped whole (apimachinery's removeDirectives, for values the original lacks).
+ * Returns undefined for "drop".
  */
 function clean(v: unknown, dropMarked: boolean): unknown {
   if (Array.isArray(v)) return v.map((x) => clean(x, dropMarked)).filter((x) => x !== undefined);
@@ -152,13 +146,12 @@ function clean(v: unknown, dropMarked: boolean): unknown {
 
 /** Applies `patch` to `original`; returns a new value and never mutates either input. */
 export function strategicMergePatch(original: unknown, patch: unknown, keys: MergeKeys): unknown {
-  if (patch === null || patch === undefined) return cloneJson(isMap(original) ? original : {});
+  if (patch === null || patch === undefined) return structuredClone(isMap(original) ? original : {});
   if (!isMap(patch)) {
     const what = Array.isArray(patch) ? 'array' : typeof patch === 'boolean' ? 'bool' : typeof patch;
     throw badRequest(`json: cannot unmarshal ${what} into Go value of type map[string]interface {}`);
   }
-  const base = isMap(original) ? (cloneJson(original) as Obj) : {};
-  return mergeMap(base, cloneJson(patch) as Obj, '', keys);
+  return mergeMap(isMap(original) ? structuredClone(original) : {}, structuredClone(patch), '', keys);
 }
 
 /** mergeMap: both arguments are private copies and are mutated. */
@@ -188,7 +181,7 @@ function mergeMap(original: Obj, patch: Obj, path: string, keys: MergeKeys): Obj
     } else if (isMap(origV) && isMap(patchV)) {
       original[k] = mergeMap(origV, patchV, join(path, k), keys);
     } else if (Array.isArray(origV) && Array.isArray(patchV)) {
-      original[k] = mergeListHandler(origV, patchV, join(path, k), keys, isDeleteList).merged;
+      original[k] = mergeList(origV, patchV, join(path, k), keys, isDeleteList).merged;
     } else {
       original[k] = patchV;
     }
@@ -209,7 +202,7 @@ function applyRetainKeys(original: Obj, patch: Obj): void {
   for (const k of Object.keys(original)) if (!retained.has(k)) delete original[k];
 }
 
-/** `$setElementOrder/<list>`: merges that list now, then orders it (apimachinery's mergePatchIntoOriginal). */
+/** `$setElementOrder/<list>`: merge that list now, then order it (apimachinery's mergePatchIntoOriginal). */
 function applyElementOrder(original: Obj, patch: Obj, path: string, keys: MergeKeys): void {
   for (const directiveKey of Object.keys(patch)) {
     if (!directiveKey.startsWith(ORDER_PREFIX)) continue;
@@ -222,15 +215,14 @@ function applyElementOrder(original: Obj, patch: Obj, path: string, keys: MergeK
     const originalList = foundOriginal ? asList(original[field]) : [];
     const patchList = foundPatch ? asList(patch[field]) : [];
     const listPath = join(path, field);
-    const strategy = keys.get(listPath);
-    const mergeKey = strategy === undefined || strategy === PRIMITIVE_MERGE ? '' : strategy;
+    const mergeKey = strategyOf(keys, listPath) ?? '';
     validateAgainstOrder(patchList, orderList, mergeKey);
     if (!foundOriginal && !foundPatch) continue;
-    let merged: unknown[];
+    let merged: Arr;
     let serverOrder = originalList;
     if (!foundPatch) merged = originalList;
-    else if (!foundOriginal) merged = clean(patchList, true) as unknown[];
-    else ({ merged, serverOrder } = mergeListHandler(originalList, patchList, listPath, keys, false));
+    else if (!foundOriginal) merged = clean(patchList, true) as Arr;
+    else ({ merged, serverOrder } = mergeList(originalList, patchList, listPath, keys, false));
     delete patch[field];
     const kind = elementKind(originalList, patchList);
     if (kind === 'map' && mergeKey === '') {
@@ -238,41 +230,35 @@ function applyElementOrder(original: Obj, patch: Obj, path: string, keys: MergeK
       continue;
     }
     const [inOrder, serverOnly] = partition(merged, orderList, mergeKey);
-    setKey(original, field, normalizeElementOrder(inOrder, serverOnly, orderList, serverOrder, mergeKey, kind));
+    setKey(original, field, normalizeOrder(inOrder, serverOnly, orderList, serverOrder, mergeKey));
   }
 }
 
-function mergeListHandler(
-  original: unknown[],
-  patch: unknown[],
-  path: string,
-  keys: MergeKeys,
-  isDeleteList: boolean,
-): ListMerge {
-  const strategy = keys.get(path);
-  if (strategy === undefined && !isDeleteList) return { merged: clean(patch, false) as unknown[], serverOrder: original };
-  const mergeKey = strategy === undefined || strategy === PRIMITIVE_MERGE ? '' : strategy;
-  if (original.length === 0 && patch.length === 0) return { merged: original, serverOrder: original };
-  const kind = elementKind(original, patch);
-  if (kind !== 'map') {
-    if (isDeleteList) {
-      const gone = new Set(patch);
-      return { merged: original.filter((v) => !gone.has(v)), serverOrder: original };
-    }
-    const merged = [...new Set([...original, ...patch])];
-    const [inPatch, serverOnly] = partition(merged, patch, '');
-    return { merged: normalizeElementOrder(inPatch, serverOnly, patch, original, '', kind), serverOrder: original };
+/** apimachinery's mergeSliceHandler + mergeSlice. */
+function mergeList(orig: Arr, patch: Arr, path: string, keys: MergeKeys, isDeleteList: boolean): ListMerge {
+  const strategy = strategyOf(keys, path);
+  if (strategy === undefined && !isDeleteList)
+    return { merged: clean(patch, false) as Arr, serverOrder: orig };
+  const mergeKey = strategy ?? '';
+  if (orig.length === 0 && patch.length === 0) return { merged: orig, serverOrder: orig };
+  if (elementKind(orig, patch) === 'map') {
+    if (mergeKey === '') throw badRequest(`cannot merge lists without merge key for ${path}`);
+    return mergeKeyedList(orig as Obj[], patch as Obj[], path, mergeKey, keys);
   }
-  if (mergeKey === '') throw badRequest(`cannot merge lists without merge key for ${path}`);
-  return mergeKeyedList(original as Obj[], patch as Obj[], path, mergeKey, keys);
+  if (isDeleteList) {
+    const gone = new Set(patch);
+    return { merged: orig.filter((v) => !gone.has(v)), serverOrder: orig };
+  }
+  const [inPatch, serverOnly] = partition([...new Set([...orig, ...patch])], patch, mergeKey);
+  return { merged: normalizeOrder(inPatch, serverOnly, patch, orig, mergeKey), serverOrder: orig };
 }
 
 /** mergeSlice for lists of maps: `$patch` elements first, then merge by key, then order. */
-function mergeKeyedList(original: Obj[], patch: Obj[], path: string, mergeKey: string, keys: MergeKeys): ListMerge {
-  const n = original.length;
-  const alias: unknown[] = original.slice(); // Go's backing array of `original`, seen with length n
+function mergeKeyedList(orig: Obj[], patch: Obj[], path: string, key: string, keys: MergeKeys): ListMerge {
+  const n = orig.length;
+  const alias: Arr = orig.slice(); // Go's backing array of `orig`, seen with length n
   let aliasLen = n;
-  let work: Obj[] = original.slice();
+  let work: Obj[] = orig.slice();
   const plain: Obj[] = [];
   let replace = false;
   for (const el of patch) {
@@ -282,8 +268,9 @@ function mergeKeyedList(original: Obj[], patch: Obj[], path: string, mergeKey: s
     }
     const directive = el[DIRECTIVE];
     if (directive === 'delete') {
-      if (!has(el, mergeKey)) throw noMergeKey(el, mergeKey);
-      for (let i = findByKey(work, mergeKey, el[mergeKey]); i >= 0; i = findByKey(work, mergeKey, el[mergeKey])) {
+      const value = keyOf(el, key);
+      let i: number;
+      while ((i = findByKey(work, key, value)) >= 0) {
         work.splice(i, 1);
         alias.copyWithin(i, i + 1, aliasLen);
         aliasLen--;
@@ -298,14 +285,13 @@ function mergeKeyedList(original: Obj[], patch: Obj[], path: string, mergeKey: s
   }
   let patchItems: Obj[] = plain;
   if (replace) {
-    for (const el of plain) if (!has(el, mergeKey)) throw noMergeKey(el, mergeKey);
+    for (const el of plain) keyOf(el, key);
     work = plain.map((el) => clean(el, false) as Obj);
     patchItems = [];
   }
   const afterDeletes = work.slice();
   for (const el of patchItems) {
-    if (!has(el, mergeKey)) throw noMergeKey(el, mergeKey);
-    const i = findByKey(work, mergeKey, el[mergeKey]);
+    const i = findByKey(work, key, keyOf(el, key));
     const found = work[i];
     if (found) {
       work[i] = mergeMap(found, el, `${path}[]`, keys);
@@ -315,81 +301,68 @@ function mergeKeyedList(original: Obj[], patch: Obj[], path: string, mergeKey: s
       if (aliasLen < n) alias[aliasLen++] = added;
     }
   }
-  const [inPatch, serverOnly] = partition(work, patchItems, mergeKey);
-  const merged = normalizeElementOrder(inPatch, serverOnly, patchItems, afterDeletes, mergeKey, 'map');
+  const [inPatch, serverOnly] = partition(work, patchItems, key);
+  const merged = normalizeOrder(inPatch, serverOnly, patchItems, afterDeletes, key);
   return { merged, serverOrder: alias };
 }
 
-function findByKey(list: readonly unknown[], mergeKey: string, value: unknown): number {
+function findByKey(list: List, mergeKey: string, value: unknown): number {
   return list.findIndex((el, i) => {
     if (!isMap(el)) throw badRequest(`value for key ${i} is not a map`);
     return has(el, mergeKey) && el[mergeKey] === value;
   });
 }
 
-/** Splits `list` into the items present in `by` (by merge key, or by value when mergeKey is '') and the rest. */
-function partition(list: readonly unknown[], by: readonly unknown[], mergeKey: string): [unknown[], unknown[]] {
-  const present: unknown[] = [];
-  const rest: unknown[] = [];
+/** Splits `list` into the items present in `by` (by merge key; by value when mergeKey is '') and the rest. */
+function partition(list: List, by: List, mergeKey: string): [Arr, Arr] {
+  const present: Arr = [];
+  const rest: Arr = [];
   const values = new Set(by);
   for (const el of list) {
-    let found: boolean;
-    if (mergeKey === '') found = values.has(el);
-    else {
-      const m = asMap(el);
-      if (!has(m, mergeKey)) throw noMergeKey(m, mergeKey);
-      found = findByKey(by, mergeKey, m[mergeKey]) >= 0;
-    }
+    const found = mergeKey === '' ? values.has(el) : findByKey(by, mergeKey, keyOf(el, mergeKey)) >= 0;
     (found ? present : rest).push(el);
   }
   return [present, rest];
 }
 
-function indexIn(list: readonly unknown[], item: unknown, mergeKey: string, kind: Kind): number {
-  const val = (x: unknown): unknown => (kind !== 'map' ? x : isMap(x) ? x[mergeKey] : undefined);
+function indexIn(list: List, item: unknown, mergeKey: string): number {
+  const val = (x: unknown): unknown => (mergeKey === '' ? x : isMap(x) ? x[mergeKey] : undefined);
   const want = val(item);
   return list.findIndex((x) => val(x) === want);
 }
 
-/** Patch items in patch order, server-only items in live order, then interleaved by live order. */
-function normalizeElementOrder(
-  patchItems: unknown[],
-  serverOnly: unknown[],
-  patchOrder: readonly unknown[],
-  serverOrder: readonly unknown[],
-  mergeKey: string,
-  kind: Kind,
-): unknown[] {
-  const right = sortByOrder(patchItems, patchOrder, mergeKey, kind);
-  const left = sortByOrder(serverOnly, serverOrder, mergeKey, kind);
-  const out: unknown[] = [];
+/**
+ * apimachinery's normalizeElementOrder: patch items in patch order, server-only items in live order, then
+ * interleaved by live order; an item the live list lacks goes first (mergeSortedSlice).
+ */
+function normalizeOrder(items: Arr, serverOnly: Arr, order: List, serverOrder: List, mergeKey: string): Arr {
+  const right = sortByOrder(items, order, mergeKey);
+  const left = sortByOrder(serverOnly, serverOrder, mergeKey);
+  const out: Arr = [];
   let i = 0;
   let j = 0;
   while (i < left.length && j < right.length) {
-    const li = indexIn(serverOrder, left[i], mergeKey, kind);
-    const ri = indexIn(serverOrder, right[j], mergeKey, kind);
+    const li = indexIn(serverOrder, left[i], mergeKey);
+    const ri = indexIn(serverOrder, right[j], mergeKey);
     out.push(li >= 0 && ri >= 0 && li < ri ? left[i++] : right[j++]);
   }
   return [...out, ...left.slice(i), ...right.slice(j)];
 }
 
-function sortByOrder(toSort: unknown[], order: readonly unknown[], mergeKey: string, kind: Kind): unknown[] {
-  let deletes: unknown[] = [];
-  if (kind === 'map') {
-    for (const el of [...toSort, ...order]) {
-      const m = asMap(el);
-      if (!has(m, mergeKey)) throw noMergeKey(m, mergeKey);
-    }
+function sortByOrder(toSort: Arr, order: List, mergeKey: string): Arr {
+  let deletes: Arr = [];
+  if (mergeKey !== '') {
+    for (const el of [...toSort, ...order]) keyOf(el, mergeKey);
     deletes = toSort.filter((el) => isMap(el) && el[DIRECTIVE] === 'delete');
     toSort = toSort.filter((el) => !deletes.includes(el));
   }
-  const ranked = toSort.map((el) => ({ el, at: indexIn(order, el, mergeKey, kind) }));
+  const ranked = toSort.map((el) => ({ el, at: indexIn(order, el, mergeKey) }));
   ranked.sort((a, b) => (a.at >= 0 && b.at >= 0 ? a.at - b.at : 0));
   return [...ranked.map((r) => r.el), ...deletes];
 }
 
 /** Every plain patch item must appear in the `$setElementOrder` list, in the same relative order. */
-function validateAgainstOrder(patchList: readonly unknown[], order: readonly unknown[], mergeKey: string): void {
+function validateAgainstOrder(patchList: List, order: List, mergeKey: string): void {
   if (order.length === 0 || patchList.length === 0) return;
   const items = mergeKey === '' ? patchList : patchList.filter((el) => asMap(el)[DIRECTIVE] !== 'delete');
   let p = 0;
@@ -400,7 +373,7 @@ function validateAgainstOrder(patchList: readonly unknown[], order: readonly unk
       p++;
       continue;
     }
-    if (mergeKeyValueEqual(item, order[o], mergeKey)) p++;
+    if (mergeKey === '' ? item === order[o] : keyOf(item, mergeKey) === keyOf(order[o], mergeKey)) p++;
     o++;
   }
   if (p < items.length) {
@@ -410,17 +383,15 @@ function validateAgainstOrder(patchList: readonly unknown[], order: readonly unk
   }
 }
 
-function mergeKeyValueEqual(left: unknown, right: unknown, mergeKey: string): boolean {
-  if (mergeKey === '') return left === right;
-  const l = asMap(left);
-  const r = asMap(right);
-  if (!has(l, mergeKey)) throw noMergeKey(l, mergeKey);
-  if (!has(r, mergeKey)) throw noMergeKey(r, mergeKey);
-  return l[mergeKey] === r[mergeKey];
+/** The merge key's value of a list element, which must be a map that has it. */
+function keyOf(el: unknown, mergeKey: string): unknown {
+  const m = asMap(el);
+  if (!has(m, mergeKey)) throw noMergeKey(m, mergeKey);
+  return m[mergeKey];
 }
 
 /** apimachinery's sliceElementType: one element type across the lists, never a list. */
-function elementKind(...lists: ReadonlyArray<readonly unknown[]>): Kind {
+function elementKind(...lists: ReadonlyArray<List>): Kind {
   let kind: Kind | undefined;
   for (const el of lists.flat()) {
     const t = goType(el);
@@ -441,7 +412,7 @@ function extractKey(key: string, prefix: string, error: string): string {
   return key.slice(slash + 1);
 }
 
-function asList(v: unknown): unknown[] {
+function asList(v: unknown): Arr {
   if (Array.isArray(v)) return v;
   throw badRequest(`expected a []interface {}, but received a ${goTypeName(v)}`);
 }
@@ -455,19 +426,13 @@ const noMergeKey = (m: Obj, key: string): PatchError =>
   badRequest(`map: ${goFmt(m)} does not contain declared merge key: ${key}`);
 
 function badPatchType(directive: unknown, m: Obj): PatchError {
-  const scalar = typeof directive === 'number' || typeof directive === 'boolean';
-  const t =
-    typeof directive === 'string'
-      ? directive
-      : directive === null
-        ? '%!s(<nil>)'
-        : scalar
-          ? `%!s(${goTypeName(directive)}=${goFmt(directive)})`
-          : goFmt(directive);
+  let t = goFmt(directive); // fmt's %s: strings as they are, other scalars as %!s(type=value)
+  if (directive === null) t = '%!s(<nil>)';
+  else if (typeof directive === 'number' || typeof directive === 'boolean')
+    t = `%!s(${goType(directive)}=${t})`;
   return badRequest(`unknown patch type: ${t} in map: ${goFmt(m)}`);
 }
 
-// ---------------------------------------------------------------------------------------------------------------
 // Go's view of JSON values (k8s decodes integral numbers as int64), for type checks and error texts.
 
 function goType(v: unknown): Kind {
@@ -478,10 +443,12 @@ function goType(v: unknown): Kind {
   return typeof v === 'string' ? 'string' : 'map';
 }
 
-function goTypeName(v: unknown): string {
-  const t = goType(v);
-  return t === 'nil' ? '%!s(<nil>)' : t === 'slice' ? '[]interface {}' : t === 'map' ? 'map[string]interface {}' : t;
-}
+const GO_TYPE_NAMES: Partial<Record<Kind, string>> = {
+  nil: '%!s(<nil>)',
+  slice: '[]interface {}',
+  map: 'map[string]interface {}',
+};
+const goTypeName = (v: unknown): string => GO_TYPE_NAMES[goType(v)] ?? goType(v);
 
 /** fmt's %v. */
 function goFmt(v: unknown): string {
