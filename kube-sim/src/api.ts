@@ -336,13 +336,9 @@ export class KubeApi {
 
   private dependentsOf(owner: StoredObject): { type: ResourceType; obj: StoredObject }[] {
     const out: { type: ResourceType; obj: StoredObject }[] = [];
-    const uid = owner.metadata.uid;
-    for (const gr of this.store.groupResources()) {
+    for (const { gr, object } of this.store.dependentsOf(owner.metadata.uid)) {
       const type = this.registry.preferred(gr);
-      if (!type) continue;
-      for (const obj of this.store.list(gr)) {
-        if ((obj.metadata.ownerReferences ?? []).some((r) => r.uid === uid)) out.push({ type, obj });
-      }
+      if (type) out.push({ type, obj: object });
     }
     return out;
   }
@@ -365,9 +361,7 @@ export class KubeApi {
   }
 
   private ownerExists(uid: string): boolean {
-    for (const gr of this.store.groupResources())
-      for (const o of this.store.list(gr)) if (o.metadata.uid === uid) return true;
-    return false;
+    return this.store.getByUid(uid) !== undefined;
   }
 
   private orphanDependents(owner: StoredObject): void {

@@ -56,6 +56,10 @@ export class ObjectStore {
   /** events with rv <= this are gone from history */
   private compactedRv: number;
   private readonly watchers = new Map<string, Set<WatchSink>>();
+  /** uid → where the object lives, for garbage collection */
+  private readonly byUid = new Map<string, { gr: string; key: string }>();
+  /** owner uid → dependents (gr + key) */
+  private readonly byOwner = new Map<string, Map<string, { gr: string; key: string }>>();
   private readonly snapshots = new Map<string, ListSnapshot>();
   private snapshotSeq = 0;
   private dropBudget = 0;
@@ -102,7 +106,10 @@ export class ObjectStore {
       this.sorted.set(gr, all);
     }
     if (namespace === undefined) return all;
-    return all.filter((o) => (o.metadata.namespace ?? '') === namespace);
+    // Keys sort by namespace first, so one namespace is a contiguous run: find it by binary search.
+    const from = lowerBound(all, `${namespace}/`);
+    const to = lowerBound(all, `${namespace}0`); // '0' is the character after '/'
+    return all.slice(from, to);
   }
 
   count(gr: string): number {
@@ -128,6 +135,7 @@ export class ObjectStore {
       this.objects.set(gr, bucket);
     }
     const previous = bucket.get(key);
+    this.index(gr, key, previous, type === 'DELETED' ? undefined : object);
     if (type === 'DELETED') {
       bucket.delete(key);
       this.sorted.delete(gr);
@@ -149,6 +157,50 @@ export class ObjectStore {
     this.remember(event);
     this.dispatch(event);
     return object;
+  }
+
+  private index(
+    gr: string,
+    key: string,
+    before: StoredObject | undefined,
+    after: StoredObject | undefined,
+  ): void {
+    const ref = `${gr}|${key}`;
+    if (before) {
+      this.byUid.delete(before.metadata.uid);
+      for (const o of before.metadata.ownerReferences ?? []) {
+        const deps = this.byOwner.get(o.uid);
+        deps?.delete(ref);
+        if (deps?.size === 0) this.byOwner.delete(o.uid);
+      }
+    }
+    if (after) {
+      this.byUid.set(after.metadata.uid, { gr, key });
+      for (const o of after.metadata.ownerReferences ?? []) {
+        let deps = this.byOwner.get(o.uid);
+        if (!deps) {
+          deps = new Map();
+          this.byOwner.set(o.uid, deps);
+        }
+        deps.set(ref, { gr, key });
+      }
+    }
+  }
+
+  /** the stored object with this uid, if any */
+  getByUid(uid: string): StoredObject | undefined {
+    const at = this.byUid.get(uid);
+    return at ? this.objects.get(at.gr)?.get(at.key) : undefined;
+  }
+
+  /** objects whose ownerReferences name this uid, with their group-resource */
+  dependentsOf(uid: string): { gr: string; object: StoredObject }[] {
+    const out: { gr: string; object: StoredObject }[] = [];
+    for (const { gr, key } of this.byOwner.get(uid)?.values() ?? []) {
+      const object = this.objects.get(gr)?.get(key);
+      if (object) out.push({ gr, object });
+    }
+    return out;
   }
 
   private remember(event: ChangeEvent): void {
@@ -256,6 +308,20 @@ export class ObjectStore {
     const limit = this.now() - this.snapshotTtlMs;
     for (const [id, snap] of this.snapshots) if (snap.createdAt < limit) this.snapshots.delete(id);
   }
+}
+
+/** the first index whose key is >= key */
+function lowerBound(sorted: readonly StoredObject[], key: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const o = sorted[mid];
+    const k = o ? keyOf(o.metadata.namespace ?? '', o.metadata.name) : '';
+    if (k < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Send one change to one watcher, turning selector transitions into ADDED or DELETED as the apiserver's cacher does. */
