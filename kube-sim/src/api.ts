@@ -1,3 +1,4 @@
+import { admit, decodeBody } from './admission.ts';
 import { crdStatus, typesForCrd, validateCrd } from './crd.ts';
 import { type ListOptions, type ListResult, listObjects, makeFilter } from './listing.ts';
 import {
@@ -8,16 +9,15 @@ import {
   sameObject,
   specChanged,
   stampCreate,
-  validateMeta,
   validateName,
 } from './objects.ts';
+import { GarbageCollector } from './gc.ts';
 import type { Registry } from './registry.ts';
-import { alreadyExists, badRequest, conflict, forbidden, invalid, notFound, StatusError } from './status.ts';
+import { alreadyExists, badRequest, conflict, forbidden, invalid, notFound } from './status.ts';
 import type { ObjectStore } from './store.ts';
 import {
   apiVersionOf,
   groupResource,
-  type FieldError,
   type KubeObject,
   type ResourceType,
   type StoredObject,
@@ -53,26 +53,10 @@ export interface DeleteOptions {
   dryRun?: boolean;
 }
 
-const KNOWN_META = new Set([
-  'name',
-  'generateName',
-  'namespace',
-  'uid',
-  'resourceVersion',
-  'generation',
-  'creationTimestamp',
-  'deletionTimestamp',
-  'deletionGracePeriodSeconds',
-  'labels',
-  'annotations',
-  'finalizers',
-  'ownerReferences',
-  'managedFields',
-  'selfLink',
-]);
-
 /** The Kubernetes REST semantics of one cluster, independent of HTTP. */
 export class KubeApi {
+  private readonly gc = new GarbageCollector(this);
+
   constructor(
     readonly store: ObjectStore,
     readonly registry: Registry,
@@ -111,7 +95,7 @@ export class KubeApi {
   }
 
   create(t: Target, body: unknown, opts: WriteOptions = {}): WriteResult {
-    const obj = this.decode(t, body);
+    const obj = decodeBody(t.type, body);
     const type = t.type;
     const meta = obj.metadata;
     if (type.namespaced) {
@@ -149,7 +133,7 @@ export class KubeApi {
       ]);
     }
     this.ensureNamespace(target, opts.trusted === true);
-    const warnings = this.validate(type, obj, name, opts);
+    const warnings = admit(type, obj, name, opts.fieldValidation);
     const gr = groupResource(type);
     if (this.store.get(gr, t.namespace, name))
       throw alreadyExists({ group: type.group, resource: type.resource, name });
@@ -176,7 +160,7 @@ export class KubeApi {
 
   /** PUT; `subresource` 'status' writes only .status */
   update(t: Target, body: unknown, opts: WriteOptions = {}, subresource?: 'status'): WriteResult {
-    const next = this.decode(t, body);
+    const next = decodeBody(t.type, body);
     const current = this.store.get(groupResource(t.type), t.namespace, t.name ?? '');
     if (!current) throw notFound({ group: t.type.group, resource: t.type.resource, name: t.name });
     if (next.metadata.resourceVersion === undefined || next.metadata.resourceVersion === '') {
@@ -248,7 +232,7 @@ export class KubeApi {
         },
       ]);
     }
-    const warnings = subresource === 'status' ? [] : this.validate(type, result, name, opts);
+    const warnings = subresource === 'status' ? [] : admit(type, result, name, opts.fieldValidation);
     if (type.group === '' && type.resource === 'namespaces' && subresource !== 'status')
       result['spec'] = clone(current['spec']);
     if (type.generation) meta.generation = (old.generation ?? 1) + (specChanged(current, result) ? 1 : 0);
@@ -291,8 +275,8 @@ export class KubeApi {
     if (opts.dryRun) return this.present(type, current);
     const isNamespace = type.group === '' && type.resource === 'namespaces';
     if (current.metadata.deletionTimestamp) return this.present(type, current);
-    if (opts.propagationPolicy === 'Orphan') this.orphanDependents(current);
-    if (opts.propagationPolicy === 'Foreground') this.deleteDependents(current, 'Foreground');
+    if (opts.propagationPolicy === 'Orphan') this.gc.orphanDependents(current);
+    if (opts.propagationPolicy === 'Foreground') this.gc.deleteDependents(current, 'Foreground');
     if (isNamespace || (current.metadata.finalizers ?? []).length > 0) {
       const next = clone(current) as StoredObject;
       next.metadata.deletionTimestamp = nowTimestamp(this.now());
@@ -300,7 +284,7 @@ export class KubeApi {
       if (isNamespace)
         next['status'] = { ...(isObject(next['status']) ? next['status'] : {}), phase: 'Terminating' };
       const committed = this.store.commit('MODIFIED', gr, next);
-      if (isNamespace) this.scheduleNamespaceSweep(t.name ?? '');
+      if (isNamespace) this.gc.sweepNamespace(t.name ?? '');
       return this.present(type, committed);
     }
     return this.present(type, this.finalize(type, clone(current) as StoredObject));
@@ -323,85 +307,14 @@ export class KubeApi {
   }
 
   /** remove an object for good (DELETED event), then collect its dependents in the background */
-  private finalize(type: ResourceType, obj: StoredObject): StoredObject {
+  finalize(type: ResourceType, obj: StoredObject): StoredObject {
     const gr = groupResource(type);
     const committed = this.store.commit('DELETED', gr, obj);
     if (isCrd(type)) this.dropCrd(committed);
-    setImmediate(() => this.deleteDependents(committed, 'Background'));
+    setImmediate(() => this.gc.deleteDependents(committed, 'Background'));
     const ns = committed.metadata.namespace;
-    if (ns && this.store.get('namespaces', '', ns)?.metadata.deletionTimestamp)
-      this.scheduleNamespaceSweep(ns);
+    if (ns && this.store.get('namespaces', '', ns)?.metadata.deletionTimestamp) this.gc.sweepNamespace(ns);
     return committed;
-  }
-
-  private dependentsOf(owner: StoredObject): { type: ResourceType; obj: StoredObject }[] {
-    const out: { type: ResourceType; obj: StoredObject }[] = [];
-    for (const { gr, object } of this.store.dependentsOf(owner.metadata.uid)) {
-      const type = this.registry.preferred(gr);
-      if (type) out.push({ type, obj: object });
-    }
-    return out;
-  }
-
-  private deleteDependents(owner: StoredObject, policy: 'Background' | 'Foreground'): void {
-    for (const { type, obj } of this.dependentsOf(owner)) {
-      const current = this.store.get(groupResource(type), obj.metadata.namespace ?? '', obj.metadata.name);
-      // Another owner may still hold it: the garbage collector deletes only when no owner is left.
-      const owners = (current?.metadata.ownerReferences ?? []).filter((r) => r.uid !== owner.metadata.uid);
-      if (!current || owners.some((r) => this.ownerExists(r.uid))) continue;
-      try {
-        this.delete(
-          { type, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name },
-          { propagationPolicy: policy },
-        );
-      } catch (err) {
-        if (!(err instanceof StatusError && err.code === 404)) throw err;
-      }
-    }
-  }
-
-  private ownerExists(uid: string): boolean {
-    return this.store.getByUid(uid) !== undefined;
-  }
-
-  private orphanDependents(owner: StoredObject): void {
-    for (const { type, obj } of this.dependentsOf(owner)) {
-      const next = clone(obj);
-      next.metadata.ownerReferences = (next.metadata.ownerReferences ?? []).filter(
-        (r) => r.uid !== owner.metadata.uid,
-      );
-      if (next.metadata.ownerReferences.length === 0) delete next.metadata.ownerReferences;
-      this.replace({ type, namespace: obj.metadata.namespace ?? '', name: obj.metadata.name }, obj, next, {
-        trusted: true,
-      });
-    }
-  }
-
-  private readonly sweeping = new Set<string>();
-
-  /** namespace termination: delete everything in it, then the namespace itself once it is empty */
-  private scheduleNamespaceSweep(namespace: string): void {
-    if (this.sweeping.has(namespace)) return;
-    this.sweeping.add(namespace);
-    setImmediate(() => {
-      this.sweeping.delete(namespace);
-      const ns = this.store.get('namespaces', '', namespace);
-      if (!ns?.metadata.deletionTimestamp) return;
-      let remaining = 0;
-      for (const gr of this.store.groupResources()) {
-        const type = this.registry.preferred(gr);
-        if (!type?.namespaced) continue;
-        for (const obj of this.store.list(gr, namespace)) {
-          remaining++;
-          if (!obj.metadata.deletionTimestamp)
-            this.delete({ type, namespace, name: obj.metadata.name }, { propagationPolicy: 'Background' });
-        }
-      }
-      if (remaining === 0) {
-        const nsType = this.registry.get('', 'v1', 'namespaces');
-        if (nsType) this.finalize(nsType, clone(ns) as StoredObject);
-      }
-    });
   }
 
   private prepareCrd(obj: KubeObject): void {
@@ -418,58 +331,6 @@ export class KubeApi {
     if (!first) return;
     const gr = groupResource(first);
     for (const obj of [...this.store.list(gr)]) this.store.commit('DELETED', gr, clone(obj));
-  }
-
-  /** body → object; checks kind and apiVersion against the URL */
-  private decode(t: Target, body: unknown): KubeObject {
-    if (!isObject(body))
-      throw badRequest(`the object provided is unrecognized (must be of type ${t.type.kind})`);
-    const obj = clone(body) as KubeObject;
-    if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
-    if (!isObject(obj.metadata)) throw badRequest('metadata must be an object');
-    const type = t.type;
-    if (obj.kind !== undefined && obj.kind !== type.kind) {
-      throw badRequest(
-        `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersionOf(type)})`,
-      );
-    }
-    if (obj.apiVersion !== undefined && typeof obj.apiVersion === 'string') {
-      const group = obj.apiVersion.includes('/') ? obj.apiVersion.slice(0, obj.apiVersion.indexOf('/')) : '';
-      if (group !== type.group) {
-        throw badRequest(
-          `the API version in the data (${obj.apiVersion}) does not match the expected API version (${apiVersionOf(type)})`,
-        );
-      }
-    }
-    return obj;
-  }
-
-  /** unknown fields (by fieldValidation), metadata rules, CRD schema; returns warnings */
-  private validate(type: ResourceType, obj: KubeObject, name: string, opts: WriteOptions): string[] {
-    const unknown: string[] = [];
-    for (const k of Object.keys(obj.metadata)) {
-      if (!KNOWN_META.has(k)) {
-        unknown.push(`metadata.${k}`);
-        delete obj.metadata[k];
-      }
-    }
-    if (type.topLevelFields) {
-      for (const k of Object.keys(obj)) {
-        if (!type.topLevelFields.includes(k)) {
-          unknown.push(k);
-          delete obj[k];
-        }
-      }
-    }
-    if (type.crd) unknown.push(...type.crd.prune(obj));
-    const mode = opts.fieldValidation ?? 'Warn';
-    if (unknown.length && mode === 'Strict') {
-      throw badRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
-    }
-    const errors: FieldError[] = validateMeta(obj);
-    if (type.crd) errors.push(...type.crd.validate(obj));
-    if (errors.length) throw invalid(type.kind, type.group, name, errors);
-    return mode === 'Warn' ? unknown.map((f) => `unknown field "${f}"`) : [];
   }
 
   private recordManager(obj: KubeObject, opts: WriteOptions, operation: 'Update' | 'Apply'): void {

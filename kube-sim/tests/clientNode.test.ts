@@ -253,7 +253,14 @@ describe('an informer (ListWatch)', () => {
     informer.on('update', (o) => events.push(`update ${o.metadata?.name ?? ''}`));
     informer.on('delete', (o) => events.push(`delete ${o.metadata?.name ?? ''}`));
     // client-node's ListWatch stops for good on any error but 410 and its own timeout: restart it, as lib/kube does.
-    informer.on('error', () => setTimeout(() => void informer.start(), 50));
+    // (An informer we stopped reports its aborted request as an error too: do not revive it.)
+    let stopped = false;
+    const stop = informer.stop.bind(informer);
+    informer.stop = async () => {
+      stopped = true;
+      await stop();
+    };
+    informer.on('error', () => setTimeout(() => stopped || void informer.start(), 50));
     const before = sim.cluster().requestLog.at(-1)?.seq ?? 0;
     await informer.start();
     // Synced: listed, and its watch is open.
@@ -280,10 +287,13 @@ describe('an informer (ListWatch)', () => {
     );
   }
 
-  const requests = (since: number) =>
+  /** the GET requests on one namespace's configmaps since a point in the request log */
+  const requests = (namespace: string, since: number) =>
     sim
       .cluster()
-      .requestLog.filter((r) => r.seq > since && r.method === 'GET' && r.path.endsWith('/configmaps'));
+      .requestLog.filter(
+        (r) => r.seq > since && r.method === 'GET' && r.path === `/api/v1/namespaces/${namespace}/configmaps`,
+      );
   const lastSeq = () => sim.cluster().requestLog.at(-1)?.seq ?? 0;
 
   it('re-watches from its last resourceVersion after a clean close, without a relist', async () => {
@@ -301,7 +311,7 @@ describe('an informer (ListWatch)', () => {
     });
     await waitFor(() => converged(informer, 'inf1'), 'convergence after reset');
     expect(events).toEqual(['add a', 'add b', 'update a']);
-    const after = requests(seq);
+    const after = requests('inf1', seq);
     expect(after.every((r) => r.query.includes('watch=true'))).toBe(true);
     expect(after[0]?.query).toMatch(/resourceVersion=\d+/);
     await informer.stop();
@@ -333,7 +343,7 @@ describe('an informer (ListWatch)', () => {
         .sort(),
     ).toEqual(['a', 'c', 'd']);
     // The informer's watch from its old resourceVersion was answered with 410, then it listed again.
-    const after = requests(seq);
+    const after = requests('inf2', seq);
     expect(after.some((r) => !r.query.includes('watch=true'))).toBe(true);
     await informer.stop();
   });
@@ -353,7 +363,7 @@ describe('an informer (ListWatch)', () => {
     await waitFor(() => converged(informer, 'inf3'), 'convergence after reconnect', 15_000);
     expect(events.at(-1)).toBe('delete a');
     // No relist was needed: the watch resumed from the informer's resourceVersion.
-    expect(requests(seq).every((r) => r.query.includes('watch=true'))).toBe(true);
+    expect(requests('inf3', seq).every((r) => r.query.includes('watch=true'))).toBe(true);
     await informer.stop();
   });
 
@@ -365,14 +375,14 @@ describe('an informer (ListWatch)', () => {
     const seq = lastSeq();
     // client-node aborts an idle watch after 30 s and re-watches from its resourceVersion.
     await waitFor(
-      () => requests(seq).some((r) => r.query.includes('watch=true')),
+      () => requests('inf4', seq).some((r) => r.query.includes('watch=true')),
       'the re-watch after 30 s',
       45_000,
     );
     await core.createNamespacedConfigMap({ namespace: 'inf4', body: configMap('inf4', 'b') });
     await waitFor(() => converged(informer, 'inf4'), 'convergence after the timeout');
     expect(events).toEqual(['add a', 'add b']);
-    expect(requests(seq).every((r) => r.query.includes('watch=true'))).toBe(true);
+    expect(requests('inf4', seq).every((r) => r.query.includes('watch=true'))).toBe(true);
     await informer.stop();
   });
 });
