@@ -324,7 +324,8 @@ export class SimCluster {
       if (status.code === 429) res.setHeader('Retry-After', '1');
       sendStatus(res, status);
     } finally {
-      if (!url.pathname.startsWith('/__sim/requests')) this.log(req, url, user, res.headersSent ? res.statusCode : 0);
+      if (!url.pathname.startsWith('/__sim/requests'))
+        this.log(req, url, user, res.headersSent ? res.statusCode : 0);
     }
   }
 

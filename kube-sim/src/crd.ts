@@ -219,7 +219,8 @@ function schemaErrors(validate: ValidateFunction, obj: KubeObject): FieldError[]
       };
     }
     if (e.keyword === 'type') {
-      const got = JSON.stringify(valueAt(obj, e.instancePath));
+      // kube-openapi reports the JSON type of the value, not the value: `Invalid value: "string": … "string"`
+      const got = JSON.stringify(jsonType(valueAt(obj, e.instancePath)));
       return {
         field: at,
         reason: 'FieldValueTypeInvalid',
@@ -240,6 +241,14 @@ function schemaErrors(validate: ValidateFunction, obj: KubeObject): FieldError[]
       message: `Invalid value: ${JSON.stringify(valueAt(obj, e.instancePath))}: ${at} in body ${e.message ?? 'is invalid'}`,
     };
   });
+}
+
+/** the OpenAPI type name of a JSON value, as kube-openapi's type validator names it */
+function jsonType(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
 }
 
 function valueAt(obj: unknown, pointer: string): unknown {

@@ -297,13 +297,11 @@ function resource(
       if (status) throw methodNotAllowed();
       const body = parseBody(raw, req.headers['content-type'], false);
       const obj = api.delete(t, deleteOptions(q, body));
-      return sendJson(
-        res,
-        obj.metadata.deletionTimestamp && api.store.get(groupResource(type), t.namespace, t.name ?? '')
-          ? 202
-          : 200,
-        obj,
-      );
+      // Like the apiserver's delete handler: 202 only when the object is still there and the client asked for
+      // cascading with orphanDependents=false; 200 otherwise, also for finalizers and namespaces.
+      const pending = api.store.get(groupResource(type), t.namespace, t.name ?? '') !== undefined;
+      const cascade = isObject(body) && body['orphanDependents'] === false;
+      return sendJson(res, pending && cascade ? 202 : 200, obj);
     }
     case 'POST':
       throw methodNotAllowed();
