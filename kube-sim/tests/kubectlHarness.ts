@@ -16,6 +16,7 @@ import {
   type StoredObject,
 } from '../src/index.ts';
 import { groupResource } from '../src/types.ts';
+import { waitFor as pollUntil } from './support.ts';
 
 /** Drives a kube-sim with the real kubectl binary on PATH (shared by the kubectl*.test.ts files). */
 
@@ -56,20 +57,12 @@ export async function kubectlAvailable(): Promise<boolean> {
   }
 }
 
-/** Poll `probe` until it returns something other than undefined/false, or fail after `timeoutMs`. */
-export async function waitFor<T>(
+/** Poll `probe` until it returns something other than undefined/false (support.ts's waitFor, label first). */
+export const waitFor = <T>(
   what: string,
   probe: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+): Promise<T> => pollUntil(probe, what, timeoutMs);
 
 /** the query string of a logged request as parameters */
 export const query = (e: RequestLogEntry): URLSearchParams => new URLSearchParams(e.query);
