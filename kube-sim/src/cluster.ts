@@ -159,6 +159,10 @@ export class SimCluster {
       s.on('close', () => this.sockets.delete(s));
     });
     server.on('tlsClientError', () => undefined);
+    // Idle keep-alive connections live long, as with the apiserver's Go server, so a client that was busy for
+    // seconds does not find its pooled connection closed under it.
+    server.keepAliveTimeout = 90_000;
+    server.headersTimeout = 95_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, this.host, () => {
@@ -260,10 +264,8 @@ export class SimCluster {
       };
       let written = this.api.replace(target, current, next, { trusted: true }).object;
       if (type.status && obj['status'] !== undefined) {
-        const status = {
-          ...next,
-          metadata: { ...next.metadata, resourceVersion: written.metadata.resourceVersion },
-        };
+        // replace() kept the stored status on the main resource; the seed's own status goes through /status.
+        const status = { ...structuredClone(written), status: structuredClone(obj['status']) };
         written = this.api.replace(target, written, status, { trusted: true }, 'status').object;
       }
       out.push(written);
@@ -309,7 +311,7 @@ export class SimCluster {
       }
       if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
       this.injectFailure(url.pathname);
-      handleApi(
+      await handleApi(
         { api: this.api, version: VERSION, bookmarkIntervalMs: this.options.bookmarkIntervalMs ?? 60_000 },
         req,
         res,

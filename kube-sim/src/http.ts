@@ -152,7 +152,7 @@ export function handleApi(
   res: ServerResponse,
   url: URL,
   raw: Buffer,
-): void {
+): void | Promise<void> {
   const info = parseRequestPath(url.pathname);
   const { api } = o;
   const method = req.method ?? 'GET';
@@ -209,7 +209,7 @@ function resource(
   res: ServerResponse,
   url: URL,
   raw: Buffer,
-): void {
+): void | Promise<void> {
   const { api } = o;
   const type = api.registry.get(info.group, info.version, info.resource);
   if (!type) throw unknownPath();
@@ -310,35 +310,53 @@ function resource(
   }
 }
 
-function list(
+async function list(
   o: ApiHttpOptions,
   type: ResourceType,
   namespace: string | undefined,
   q: URLSearchParams,
   res: ServerResponse,
-): void {
+): Promise<void> {
   const result = o.api.list(type, namespace, listOptions(q));
+  // The store updates its cached arrays in place; the response must show the state at the list's resourceVersion.
+  const items = result.items.slice();
   const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
   if (result.continue !== undefined) metadata['continue'] = result.continue;
   if (result.remainingItemCount !== undefined) metadata['remainingItemCount'] = result.remainingItemCount;
   const apiVersion = apiVersionOf(type);
   res.writeHead(200, { 'Content-Type': 'application/json' });
-  // Stream the items in batches: a list of 100,000 pods never becomes one string.
-  res.write(
+  // Stream the items in batches, waiting for the socket to drain: a list of 100,000 pods never becomes one
+  // string, nor one buffer in memory.
+  let ok = res.write(
     `{"kind":${JSON.stringify(type.listKind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":${JSON.stringify(metadata)},"items":[`,
   );
-  const batch: string[] = [];
-  let first = true;
-  for (const obj of result.items) {
-    batch.push(obj.apiVersion === apiVersion ? jsonOf(obj) : JSON.stringify({ ...obj, apiVersion }));
-    if (batch.length === 500) {
-      res.write((first ? '' : ',') + batch.join(','));
-      first = false;
-      batch.length = 0;
-    }
+  for (let i = 0; i < items.length; i += LIST_BATCH) {
+    if (!ok && !(await drained(res))) return;
+    const batch = items.slice(i, i + LIST_BATCH).map((obj) =>
+      // Lists do not fill the watch JSON cache: that would keep a second copy of every object listed.
+      obj.apiVersion === apiVersion ? jsonOf(obj, false) : JSON.stringify({ ...obj, apiVersion }),
+    );
+    ok = res.write((i === 0 ? '' : ',') + batch.join(','));
   }
-  if (batch.length) res.write((first ? '' : ',') + batch.join(','));
   res.end(']}');
+}
+
+const LIST_BATCH = 200;
+
+/** resolves true once the response can take more, false if the client went away */
+function drained(res: ServerResponse): Promise<boolean> {
+  if (res.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => () => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(ok);
+    };
+    const onDrain = done(true);
+    const onClose = done(false);
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+  });
 }
 
 function watch(

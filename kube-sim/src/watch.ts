@@ -9,12 +9,12 @@ import type { StoredObject, WatchEventType } from './types.ts';
 
 const objectJson = new WeakMap<StoredObject, string>();
 
-/** JSON of a stored object, computed once however many watchers receive it */
-export function jsonOf(obj: StoredObject): string {
+/** JSON of a stored object, computed once however many watchers receive it (kept only when `remember`) */
+export function jsonOf(obj: StoredObject, remember = true): string {
   let s = objectJson.get(obj);
   if (s === undefined) {
     s = JSON.stringify(obj);
-    objectJson.set(obj, s);
+    if (remember) objectJson.set(obj, s);
   }
   return s;
 }

@@ -350,6 +350,22 @@ describe('object lifecycle', () => {
     expect(scaled.json).toMatchObject({ metadata: { generation: 2 } });
   });
 
+  it('apply() writes a seed as given, status included, on create and on replace', async () => {
+    const p = { ...pod('r', 'seeded'), status: { phase: 'Running' } };
+    expect(sim.apply([p])[0]?.['status']).toEqual({ phase: 'Running' });
+    const before = sim.cluster().store.resourceVersion;
+    const [updated] = sim.apply([{ ...p, status: { phase: 'Succeeded' } }]);
+    expect(updated?.['status']).toEqual({ phase: 'Succeeded' });
+    expect((await raw(sim, 'GET', '/api/v1/namespaces/r/pods/seeded')).json).toMatchObject({
+      status: { phase: 'Succeeded' },
+    });
+    expect(sim.cluster().store.resourceVersion).toBe(before + 1);
+    const [relabelled] = sim.apply([
+      { ...p, metadata: { ...p.metadata, labels: { x: 'y' } }, status: { phase: 'Failed' } },
+    ]);
+    expect(relabelled).toMatchObject({ metadata: { labels: { x: 'y' } }, status: { phase: 'Failed' } });
+  });
+
   it('deletecollection removes what the selector matches', async () => {
     for (const [n, tier] of [
       ['dc-1', 'x'],
