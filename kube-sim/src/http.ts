@@ -6,7 +6,7 @@ import type { DeleteOptions, FieldValidation, KubeApi, Target, WriteOptions } fr
 import { type ListOptions, makeFilter } from './listing.ts';
 import { isObject } from './objects.ts';
 import { patchObject, toPatchType } from './patch.ts';
-import { parseRequestPath, type RequestInfo } from './requestInfo.ts';
+import { parseRequestPath, type RequestInfo, requestVerb } from './requestInfo.ts';
 import { getScale, writeScale } from './scale.ts';
 import {
   badRequest,
@@ -223,6 +223,9 @@ function resource(
     !((sub === 'status' && type.status) || (sub === 'scale' && type.scale) || (sub === 'log' && type.log))
   ) {
     throw unknownPath();
+  }
+  if (sub === undefined && !type.verbs.includes(requestVerb(method, info.name !== undefined, q))) {
+    throw methodNotAllowed();
   }
   if (info.name === undefined) {
     // Collections: a namespaced type addressed without a namespace is listed across all namespaces.

@@ -61,3 +61,24 @@ function resource(group: string, version: string, rest: string[], pathname: stri
   if (parts.length > 3) return { kind: 'nonResource', path: pathname };
   return info;
 }
+
+/** The API verb of a resource request, as RBAC and discovery name it (k8s.io/apiserver RequestInfoFactory). */
+export function requestVerb(method: string, hasName: boolean, query: URLSearchParams): string {
+  const watching = query.get('watch') === 'true' || query.get('watch') === '1';
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      if (watching) return 'watch';
+      return hasName ? 'get' : 'list';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return hasName ? 'delete' : 'deletecollection';
+    default:
+      return method.toLowerCase();
+  }
+}
