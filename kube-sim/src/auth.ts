@@ -9,6 +9,8 @@ export interface UserInfo {
   username: string;
   uid: string;
   groups: string[];
+  /** user.Info extra (set by impersonation with Impersonate-Extra-<key>) */
+  extra?: Record<string, string[]>;
 }
 
 export interface TokenEntry extends UserInfo {

@@ -1,11 +1,30 @@
 import { parseArgs } from 'node:util';
 
 import { createKubeSim } from './createKubeSim.ts';
-import { FleetSpecError, loadFleetSpec } from './fleet.ts';
+import { FleetSpecError, type FleetSpec, loadFleetSpec } from './fleet.ts';
+import { parseScaleArg, scaleFleet } from './fleets/scale.ts';
+import { describeUser } from './fleets/users.ts';
 
-/** npm run sim -- [--fleet demo|<fleet spec file>] [--out <dir>] */
+/** npm run sim -- [--fleet demo|scale:N,M,K[,seed]|<fleet spec file>] [--out <dir>] [--host <addr>] */
 
-const usage = 'usage: npm run sim -- [--fleet demo|<fleet spec file>] [--out <dir>] [--host 127.0.0.1]';
+const usage =
+  'usage: npm run sim -- [--fleet demo|scale:<clusters>,<nodes>,<pods per node>[,<seed>]|<fleet spec file>]' +
+  ' [--out <dir>] [--host 127.0.0.1]';
+
+async function toFleet(arg: string): Promise<'demo' | FleetSpec> {
+  if (arg === 'demo') return 'demo';
+  if (arg.startsWith('scale:')) {
+    const o = parseScaleArg(arg);
+    if (!o)
+      throw new FleetSpecError(`--fleet ${arg}: expected scale:<clusters>,<nodes>,<pods per node>[,<seed>]`);
+    try {
+      return scaleFleet(o);
+    } catch (e) {
+      throw new FleetSpecError(`--fleet ${arg}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return loadFleetSpec(arg);
+}
 
 async function main(): Promise<void> {
   let values: {
@@ -32,12 +51,15 @@ async function main(): Promise<void> {
     console.log(usage);
     return;
   }
-  const fleetArg = values.fleet ?? 'demo';
   const outDir = values.out ?? '.fleetgraph';
-  const fleet = fleetArg === 'demo' ? 'demo' : await loadFleetSpec(fleetArg);
+  const fleet = await toFleet(values.fleet ?? 'demo');
   const sim = await createKubeSim({ fleet, outDir, ...(values.host ? { host: values.host } : {}) });
   for (const c of sim.clusters.values()) {
     console.log(`cluster ${c.name.padEnd(10)} ${c.url}  kubeconfig ${sim.kubeconfigPaths[c.name] ?? ''}`);
+  }
+  for (const u of sim.users) console.log(describeUser(u));
+  if (sim.usersFile) {
+    console.log(`users   ${sim.usersFile}  (and <cluster>.<user>.kubeconfig for each user)`);
   }
   const firstPath = Object.values(sim.kubeconfigPaths)[0] ?? '';
   console.log(`try: KUBECONFIG=${firstPath} kubectl get nodes`);

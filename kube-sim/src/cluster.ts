@@ -4,9 +4,16 @@ import type { Socket } from 'node:net';
 
 import { KubeApi } from './api.ts';
 import { newToken, TokenTable, type TokenEntry, type UserInfo } from './auth.ts';
+import { Authorizer } from './authz/authorizer.ts';
+import { accessReview } from './authz/reviews.ts';
 import type { CertificateAuthority, ServingCert } from './certs.ts';
+import { RealClock, type SimClock } from './clock.ts';
+import type { ControllerOptions } from './controllers/context.ts';
+import { ControllerManager } from './controllers/manager.ts';
+import type { NodeControls } from './controllers/nodes.ts';
 import { handleApi, sendStatus } from './http.ts';
 import { toKubeconfig } from './kubeconfig.ts';
+import { PodLogStore } from './podLogs.ts';
 import { Registry } from './registry.ts';
 import { handleSimRequest } from './simEndpoints.ts';
 import { internalError, isStatusError, StatusError } from './status.ts';
@@ -71,6 +78,10 @@ export interface SimClusterOptions {
   requestLogSize?: number;
   users?: TokenEntry[];
   now?: () => number;
+  /** the clock controllers and timestamps follow; @default real time */
+  clock?: SimClock;
+  /** tuning of the simulated controllers (createKubeSim starts them) */
+  controllers?: ControllerOptions;
 }
 
 const MAX_BODY = 3 * 1024 * 1024;
@@ -92,6 +103,13 @@ export class SimCluster {
   readonly registry = new Registry();
   readonly api: KubeApi;
   readonly tokens = new TokenTable();
+  /** container logs: controllers append lines, GET pods/<name>/log serves them (podLogs.ts) */
+  readonly logs = new PodLogStore({
+    now: () => (this.options.now ?? Date.now)(),
+    podUid: (namespace, pod) => this.store.get('pods', namespace, pod)?.metadata.uid,
+  });
+  /** RBAC and impersonation, from this cluster's own Roles and bindings (seeded with the bootstrap policy) */
+  readonly authz: Authorizer;
   /** the cluster-admin token (group system:masters) */
   readonly adminToken: string;
   readonly requestLog: RequestLogEntry[] = [];
@@ -105,17 +123,22 @@ export class SimCluster {
   private failRules: FailRule[] = [];
   private offlineMode: OfflineMode | undefined;
   private readonly options: SimClusterOptions;
+  /** the clock the controllers, timestamps and logs follow */
+  readonly clock: SimClock;
+  /** the simulated controllers, scheduler, kubelets and metrics-server (controllers/manager.ts) */
+  readonly controllers: ControllerManager;
 
   constructor(options: SimClusterOptions) {
-    this.options = options;
+    this.clock = options.clock ?? new RealClock();
+    this.options = { ...options, now: options.now ?? (() => this.clock.now()) };
     this.name = options.name;
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? 0;
     const storeOptions: ConstructorParameters<typeof ObjectStore>[0] = {};
     if (options.historySize !== undefined) storeOptions.historySize = options.historySize;
-    if (options.now) storeOptions.now = options.now;
+    if (this.options.now) storeOptions.now = this.options.now;
     this.store = new ObjectStore(storeOptions);
-    this.api = new KubeApi(this.store, this.registry, options.now);
+    this.api = new KubeApi(this.store, this.registry, this.options.now);
     this.adminToken = newToken();
     this.tokens.add({
       token: this.adminToken,
@@ -124,6 +147,19 @@ export class SimCluster {
       groups: ['system:masters'],
     });
     for (const u of options.users ?? []) this.tokens.add(u);
+    this.authz = new Authorizer(this.api);
+    this.controllers = new ControllerManager({
+      api: this.api,
+      clock: this.clock,
+      cluster: this.name,
+      options: options.controllers ?? {},
+      logs: () => this.logs,
+    });
+  }
+
+  /** kubelet controls: `nodes.setReady(name, false)` stops a node's kubelet (NotReady after the grace period) */
+  get nodes(): NodeControls {
+    return this.controllers.nodes;
   }
 
   get url(): string {
@@ -305,6 +341,9 @@ export class SimCluster {
       }
       const raw = await readBody(req);
       user = this.tokens.authenticate(req, url.pathname);
+      user = this.authz.effectiveUser(user, req);
+      this.authz.check(user, req.method ?? 'GET', url);
+      const actor = user;
       if (url.pathname.startsWith('/__sim/')) {
         await handleSimRequest(this, user, req, res, url, raw);
         return;
@@ -312,7 +351,13 @@ export class SimCluster {
       if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
       this.injectFailure(url.pathname);
       await handleApi(
-        { api: this.api, version: VERSION, bookmarkIntervalMs: this.options.bookmarkIntervalMs ?? 60_000 },
+        {
+          api: this.api,
+          version: VERSION,
+          bookmarkIntervalMs: this.options.bookmarkIntervalMs ?? 60_000,
+          logs: this.logs,
+          review: (type, ns, body) => accessReview(this.authz, actor, type, ns, body),
+        },
         req,
         res,
         url,

@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 
-import type { FieldError, KubeObject, ResourceType, ScaleSpec } from './types.ts';
+import type { FieldError, KubeObject, PrinterColumn, ResourceType, ScaleSpec } from './types.ts';
 
 /** CustomResourceDefinition handling: validation of the CRD itself, the types it serves, schema validation and pruning. */
 
@@ -18,6 +18,7 @@ interface CrdVersion {
   storage: boolean;
   schema?: Schema;
   subresources?: { status?: unknown; scale?: ScaleSpec };
+  printerColumns?: PrinterColumn[];
 }
 
 interface CrdNames {
@@ -86,6 +87,8 @@ function readSpec(
     if (schema) version.schema = schema;
     if (isObject(v['subresources']))
       version.subresources = v['subresources'] as NonNullable<CrdVersion['subresources']>;
+    if (Array.isArray(v['additionalPrinterColumns']))
+      version.printerColumns = v['additionalPrinterColumns'].filter(isObject).map(printerColumn);
     versions.push(version);
   });
   if (rawVersions.length > 0 && versions.filter((v) => v.storage).length !== 1) {
@@ -110,6 +113,18 @@ function readSpec(
   if (Array.isArray(names['shortNames'])) n.shortNames = names['shortNames'].map(String);
   if (Array.isArray(names['categories'])) n.categories = names['categories'].map(String);
   return { group, names: n, scope, versions };
+}
+
+function printerColumn(c: Record<string, unknown>): PrinterColumn {
+  const col: PrinterColumn = {
+    name: String(c['name'] ?? ''),
+    type: String(c['type'] ?? 'string'),
+    jsonPath: String(c['jsonPath'] ?? ''),
+  };
+  if (typeof c['format'] === 'string') col.format = c['format'];
+  if (typeof c['description'] === 'string') col.description = c['description'];
+  if (typeof c['priority'] === 'number') col.priority = c['priority'];
+  return col;
 }
 
 /** Field errors of a CRD object (422 Invalid on create or update), empty when it is valid. */
@@ -147,6 +162,7 @@ export function typesForCrd(crd: KubeObject): ResourceType[] {
         },
       };
       if (isObject(v.subresources?.scale)) t.scale = v.subresources.scale;
+      if (v.printerColumns) t.printerColumns = v.printerColumns;
       return t;
     });
 }

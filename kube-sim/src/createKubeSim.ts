@@ -2,9 +2,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 import { createCertificateAuthority, createServingCert } from './certs.ts';
+import { RealClock, type SimClock } from './clock.ts';
 import { SimCluster } from './cluster.ts';
+import type { ControllerOptions } from './controllers/context.ts';
 import { baseObjects, type ClusterSpec, type FleetSpec } from './fleet.ts';
 import { demoFleet } from './fleets/demo.ts';
+import { connectClusters } from './fleets/multiCluster.ts';
+import { type FleetUser, resolveFleetUsers, tokenEntries, writeUserFiles } from './fleets/users.ts';
 import type { KubeObject, StoredObject } from './types.ts';
 
 export interface KubeSimOptions {
@@ -12,7 +16,10 @@ export interface KubeSimOptions {
   fleet?: 'demo' | FleetSpec;
   /** extra objects for the first cluster */
   seed?: readonly KubeObject[];
-  /** write `<cluster>.kubeconfig` files here; @default none */
+  /**
+   * write `<cluster>.kubeconfig`, and for every fleet user `<cluster>.<user>.kubeconfig` and an entry in
+   * users.json, here; @default none
+   */
   outDir?: string;
   /** @default '127.0.0.1' */
   host?: string;
@@ -21,6 +28,12 @@ export interface KubeSimOptions {
   /** how often watches that asked for bookmarks get one; @default 60_000 */
   bookmarkIntervalMs?: number;
   now?: () => number;
+  /** the clock every cluster's controllers and timestamps follow: `new RealClock({ speed: 20 })` to hurry the
+   * world along, a ManualClock in unit tests; @default real time */
+  clock?: SimClock;
+  /** run the simulated controllers (Deployments, ReplicaSets, StatefulSets, Jobs, scheduler, kubelets, node
+   * lifecycle, metrics); an object tunes them; @default true */
+  controllers?: boolean | ControllerOptions;
 }
 
 export interface KubeSim extends AsyncDisposable {
@@ -35,6 +48,10 @@ export interface KubeSim extends AsyncDisposable {
   apply(objects: readonly KubeObject[], cluster?: string): StoredObject[];
   /** kubeconfig paths written to outDir, by cluster */
   readonly kubeconfigPaths: Readonly<Record<string, string>>;
+  /** the fleet's users (FleetSpec.users), with the token each has on every cluster */
+  readonly users: readonly FleetUser[];
+  /** users.json in outDir (every fleet user's token, groups, roles and kubeconfigs), when outDir is set */
+  readonly usersFile: string | undefined;
   /** the PEM of the certificate authority every cluster's serving certificate chains to */
   readonly caPem: string;
   close(): Promise<void>;
@@ -42,8 +59,12 @@ export interface KubeSim extends AsyncDisposable {
 
 /** Start a fleet of simulated clusters, each on its own HTTPS listener. */
 export async function createKubeSim(options: KubeSimOptions = {}): Promise<KubeSim> {
+  const clock = options.clock ?? new RealClock();
+  const now = options.now ?? ((): number => clock.now());
   const fleet: FleetSpec =
-    options.fleet === 'demo' ? demoFleet() : (options.fleet ?? { clusters: [{ name: 'sim', role: 'host' }] });
+    options.fleet === 'demo'
+      ? demoFleet(new Date(now()))
+      : (options.fleet ?? { clusters: [{ name: 'sim', role: 'host' }] });
   const host = options.host ?? '127.0.0.1';
   const ca = await createCertificateAuthority();
   const cert = await createServingCert(ca, [
@@ -53,7 +74,8 @@ export async function createKubeSim(options: KubeSimOptions = {}): Promise<KubeS
     ...(host === '127.0.0.1' ? [] : [host]),
   ]);
   const clusters = new Map<string, SimCluster>();
-  const now = new Date(options.now?.() ?? Date.now());
+  const seededAt = new Date(now());
+  const users = resolveFleetUsers(fleet.users ?? []);
   try {
     for (const [i, spec] of fleet.clusters.entries()) {
       const c = new SimCluster({
@@ -67,24 +89,36 @@ export async function createKubeSim(options: KubeSimOptions = {}): Promise<KubeS
           ? { bookmarkIntervalMs: options.bookmarkIntervalMs }
           : {}),
         ...(options.now ? { now: options.now } : {}),
-        users: (spec.users ?? []).map((u) => ({
-          token: u.token,
-          username: u.name,
-          uid: u.uid ?? u.name,
-          groups: u.groups ?? [],
-        })),
+        clock,
+        ...(typeof options.controllers === 'object' ? { controllers: options.controllers } : {}),
+        users: [
+          ...(spec.users ?? []).map((u) => ({
+            token: u.token,
+            username: u.name,
+            uid: u.uid ?? u.name,
+            groups: u.groups ?? [],
+          })),
+          ...tokenEntries(users),
+        ],
       });
-      seedCluster(c, spec, now, i === 0 ? (options.seed ?? []) : []);
+      seedCluster(c, spec, seededAt, i === 0 ? (options.seed ?? []) : []);
       clusters.set(spec.name, c);
     }
     await Promise.all([...clusters.values()].map((c) => c.start()));
+    for (const spec of fleet.clusters) {
+      const host = clusters.get(spec.name);
+      if (spec.multiCluster && host) await connectClusters(host, clusters, ca.certPem, seededAt);
+    }
+    if (options.controllers !== false) for (const c of clusters.values()) c.controllers.start();
   } catch (err) {
+    for (const c of clusters.values()) c.controllers.stop();
     await Promise.all([...clusters.values()].map((c) => c.stop()));
     throw err;
   }
   const first = [...clusters.values()][0];
   if (!first) throw new Error('kube-sim: a fleet needs at least one cluster');
   const kubeconfigPaths: Record<string, string> = {};
+  let usersFile: string | undefined;
   if (options.outDir) {
     const dir = resolve(options.outDir);
     await mkdir(dir, { recursive: true });
@@ -93,6 +127,7 @@ export async function createKubeSim(options: KubeSimOptions = {}): Promise<KubeS
       await writeFile(path, c.kubeconfig(), { mode: 0o600 });
       kubeconfigPaths[c.name] = path;
     }
+    if (users.length) usersFile = await writeUserFiles(dir, clusters, users, kubeconfigPaths);
   }
   const cluster = (name?: string): SimCluster => {
     const c = name === undefined ? first : clusters.get(name);
@@ -106,6 +141,7 @@ export async function createKubeSim(options: KubeSimOptions = {}): Promise<KubeS
   const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
+    for (const c of clusters.values()) c.controllers.stop();
     await Promise.all([...clusters.values()].map((c) => c.stop()));
   };
   return {
@@ -119,6 +155,8 @@ export async function createKubeSim(options: KubeSimOptions = {}): Promise<KubeS
     cluster,
     apply: (objects, name) => cluster(name).apply(objects),
     kubeconfigPaths,
+    users,
+    usersFile,
     caPem: ca.certPem,
     close,
     [Symbol.asyncDispose]: close,

@@ -31,9 +31,28 @@ export interface UserSpec {
   uid?: string;
 }
 
+/**
+ * A user of the whole fleet: one bearer token valid on every cluster (KubeSphere's members share the host's
+ * token secret), a `<cluster>.<user>.kubeconfig` per cluster and an entry in users.json.
+ */
+export interface FleetUserSpec {
+  name: string;
+  /** a fixed bearer token; @default a random one, made at start */
+  token?: string;
+  groups?: string[];
+  /** @default the name */
+  uid?: string;
+  /** the user's KubeSphere GlobalRole, e.g. platform-admin (for users.json; objects come from the fleet) */
+  globalRole?: string;
+  /** workspace → WorkspaceRole, e.g. { retail: 'retail-admin' } */
+  workspaceRoles?: Record<string, string>;
+  /** namespace → KubeSphere project role (admin, operator, viewer), for projects the user was invited to */
+  projectRoles?: Record<string, string>;
+}
+
 export interface ClusterSpec {
   name: string;
-  /** the host cluster holds the multi-cluster objects; @default 'member' (the first cluster defaults to 'host') */
+  /** the host holds the multi-cluster objects; @default 'member' (the first cluster defaults to 'host') */
   role?: 'host' | 'member';
   /** a fixed port; @default 0 (any free port) */
   port?: number;
@@ -41,11 +60,20 @@ export interface ClusterSpec {
   nodes?: NodeSpec[] | number;
   /** seed objects, created in order (CRDs and namespaces first) */
   objects?: KubeObject[];
+  /** extra bearer tokens for this cluster only */
   users?: UserSpec[];
+  /**
+   * this cluster is a KubeSphere host: once every listener runs, it gets the cluster.kubesphere.io CRD and a
+   * Cluster object per fleet cluster (itself included) whose spec.connection carries that cluster's
+   * kubeconfig (fleets/multiCluster.ts); @default false
+   */
+  multiCluster?: boolean;
 }
 
 export interface FleetSpec {
   clusters: ClusterSpec[];
+  /** users with a token on every cluster */
+  users?: FleetUserSpec[];
 }
 
 export class FleetSpecError extends Error {}
@@ -76,8 +104,31 @@ export function toFleetSpec(raw: unknown, source = 'fleet spec'): FleetSpec {
     ) {
       fail(`clusters[${i}].objects must be a list of Kubernetes objects`);
     }
+    if (c['multiCluster'] !== undefined && typeof c['multiCluster'] !== 'boolean')
+      fail(`clusters[${i}].multiCluster must be true or false`);
+    checkUsers(c['users'], `clusters[${i}].users`, true, fail);
   });
+  checkUsers(raw['users'], 'users', false, fail);
   return raw as unknown as FleetSpec;
+}
+
+function checkUsers(users: unknown, at: string, tokenRequired: boolean, fail: (msg: string) => never): void {
+  if (users === undefined) return;
+  if (!Array.isArray(users)) fail(`${at} must be a list`);
+  const names = new Set<string>();
+  (users as unknown[]).forEach((u, i) => {
+    if (!isObject(u) || typeof u['name'] !== 'string' || u['name'] === '')
+      fail(`${at}[${i}].name must be a string`);
+    const user = u as Record<string, unknown>;
+    if (names.has(String(user['name']))) fail(`${at}[${i}].name "${String(user['name'])}" is used twice`);
+    names.add(String(user['name']));
+    const token = user['token'];
+    if ((tokenRequired || token !== undefined) && (typeof token !== 'string' || !/^\S+$/.test(token)))
+      fail(`${at}[${i}].token must be a string without spaces`);
+    const groups = user['groups'];
+    if (groups !== undefined && !(Array.isArray(groups) && groups.every((g) => typeof g === 'string')))
+      fail(`${at}[${i}].groups must be a list of strings`);
+  });
 }
 
 export async function loadFleetSpec(path: string): Promise<FleetSpec> {

@@ -6,6 +6,8 @@ import type { DeleteOptions, FieldValidation, KubeApi, Target, WriteOptions } fr
 import { type ListOptions, makeFilter } from './listing.ts';
 import { isObject } from './objects.ts';
 import { patchObject, toPatchType } from './patch.ts';
+import { PodLogStore } from './podLogs.ts';
+import { servePodLog } from './podLogsHttp.ts';
 import { parseRequestPath, type RequestInfo, requestVerb } from './requestInfo.ts';
 import { getScale, writeScale } from './scale.ts';
 import {
@@ -16,7 +18,8 @@ import {
   tooLargeResourceVersion,
   unknownPath,
 } from './status.ts';
-import { apiVersionOf, groupResource, type ResourceType, type StoredObject } from './types.ts';
+import { printerFor, rowJson, sendTable, tableHead, tableRequest, watchTableEncoder } from './table.ts';
+import { apiVersionOf, groupResource, type ResourceType } from './types.ts';
 import { jsonOf, createHttpWatch } from './watch.ts';
 
 /** The Kubernetes REST API over HTTP: routing, parameters, bodies, list and watch streaming. */
@@ -25,8 +28,10 @@ export interface ApiHttpOptions {
   api: KubeApi;
   version: Record<string, string>;
   bookmarkIntervalMs: number;
-  /** answers pods/log; issue-3 controllers provide real logs */
-  podLog?: (pod: StoredObject, container: string, query: URLSearchParams, res: ServerResponse) => void;
+  /** the cluster's pod logs (pods/log reads them); its clock also dates the ages in Table output */
+  logs?: PodLogStore | undefined;
+  /** answers a POST of an authorization.k8s.io access review (authz/reviews.ts), as the requesting user */
+  review?: (type: ResourceType, namespace: string | undefined, body: unknown) => unknown;
 }
 
 export function sendJson(
@@ -231,11 +236,18 @@ function resource(
     // Collections: a namespaced type addressed without a namespace is listed across all namespaces.
     const namespace = type.namespaced ? info.namespace : undefined;
     if (method === 'GET') {
-      if (bool(q, 'watch')) return watch(o, type, namespace, q, res);
-      return list(o, type, namespace, q, res);
+      if (bool(q, 'watch')) return watch(o, type, namespace, q, req, res);
+      return list(o, type, namespace, q, req, res);
     }
     if (method === 'POST') {
       if (type.namespaced && info.namespace === undefined) throw methodNotAllowed();
+      if (o.review && type.group === 'authorization.k8s.io') {
+        return sendJson(
+          res,
+          201,
+          o.review(type, info.namespace, parseBody(raw, req.headers['content-type'], true)),
+        );
+      }
       const r = api.create(t, parseBody(raw, req.headers['content-type'], true), writeOptions(q));
       return sendJson(res, 201, r.object, r.warnings);
     }
@@ -278,14 +290,20 @@ function resource(
           'fieldSelector',
           [q.get('fieldSelector'), `metadata.name=${info.name}`].filter(Boolean).join(','),
         );
-        return watch(o, type, type.namespaced ? info.namespace : undefined, q, res);
+        return watch(o, type, type.namespaced ? info.namespace : undefined, q, req, res);
       }
       {
         const rv = q.get('resourceVersion');
         if (rv && rv !== '0' && Number(rv) > api.store.resourceVersion)
           throw tooLargeResourceVersion(rv, api.store.resourceVersion);
       }
-      return sendJson(res, 200, api.get(t));
+      {
+        // kubectl get asks for a Table (Accept: application/json;as=Table;v=v1;g=meta.k8s.io, ...)
+        const obj = api.get(t);
+        const table = tableRequest(req.headers.accept, q);
+        if (!table) return sendJson(res, 200, obj);
+        return sendTable(res, type, table, obj, clock(o));
+      }
     case 'PUT': {
       const r = api.update(t, parseBody(raw, req.headers['content-type'], true), writeOptions(q), status);
       return sendJson(res, 200, r.object, r.warnings);
@@ -318,31 +336,44 @@ async function list(
   type: ResourceType,
   namespace: string | undefined,
   q: URLSearchParams,
+  req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
   const result = o.api.list(type, namespace, listOptions(q));
+  const table = tableRequest(req.headers.accept, q);
   // The store updates its cached arrays in place; the response must show the state at the list's resourceVersion.
   const items = result.items.slice();
   const metadata: Record<string, unknown> = { resourceVersion: result.resourceVersion };
   if (result.continue !== undefined) metadata['continue'] = result.continue;
   if (result.remainingItemCount !== undefined) metadata['remainingItemCount'] = result.remainingItemCount;
   const apiVersion = apiVersionOf(type);
+  const printer = table && printerFor(type);
+  const now = clock(o);
   res.writeHead(200, { 'Content-Type': 'application/json' });
   // Stream the items in batches, waiting for the socket to drain: a list of 100,000 pods never becomes one
   // string, nor one buffer in memory.
   let ok = res.write(
-    `{"kind":${JSON.stringify(type.listKind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":${JSON.stringify(metadata)},"items":[`,
+    table && printer
+      ? tableHead(printer, table, metadata)
+      : `{"kind":${JSON.stringify(type.listKind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":${JSON.stringify(metadata)},"items":[`,
   );
   for (let i = 0; i < items.length; i += LIST_BATCH) {
     if (!ok && !(await drained(res))) return;
     const batch = items.slice(i, i + LIST_BATCH).map((obj) =>
-      // Lists do not fill the watch JSON cache: that would keep a second copy of every object listed.
-      obj.apiVersion === apiVersion ? jsonOf(obj, false) : JSON.stringify({ ...obj, apiVersion }),
+      table && printer
+        ? rowJson(printer, obj, apiVersion, table, now)
+        : // Lists do not fill the watch JSON cache: that would keep a second copy of every object listed.
+          obj.apiVersion === apiVersion
+          ? jsonOf(obj, false)
+          : JSON.stringify({ ...obj, apiVersion }),
     );
     ok = res.write((i === 0 ? '' : ',') + batch.join(','));
   }
   res.end(']}');
 }
+
+/** the cluster clock (the one pod logs use), for the ages in Table output */
+const clock = (o: ApiHttpOptions): number => (o.logs?.now ?? Date.now)();
 
 const LIST_BATCH = 200;
 
@@ -367,6 +398,7 @@ function watch(
   type: ResourceType,
   namespace: string | undefined,
   q: URLSearchParams,
+  req: IncomingMessage,
   res: ServerResponse,
 ): void {
   const { store } = o.api;
@@ -388,8 +420,11 @@ function watch(
     if (!Number.isSafeInteger(fromRv) || fromRv < 0) throw badRequest(`invalid resource version: ${rvParam}`);
     if (fromRv > store.resourceVersion) throw tooLargeResourceVersion(rvParam, store.resourceVersion);
   }
+  // with a Table Accept, every event's object is a one-row Table
+  const table = tableRequest(req.headers.accept, q);
   const sink = createHttpWatch({
     res,
+    encode: table && watchTableEncoder(type, table, () => clock(o)),
     gr: groupResource(type),
     namespace,
     filter,
@@ -416,30 +451,13 @@ function watch(
 }
 
 function podLog(o: ApiHttpOptions, t: Target, q: URLSearchParams, res: ServerResponse): void {
-  const pod = o.api.get(t);
-  const spec = isObject(pod['spec']) ? pod['spec'] : {};
-  const containers = (Array.isArray(spec['containers']) ? spec['containers'] : []).map((c: unknown) =>
-    isObject(c) ? String(c['name']) : '',
-  );
-  let container = q.get('container') ?? '';
-  if (container === '') {
-    if (containers.length !== 1)
-      throw badRequest(
-        `a container name must be specified for pod ${t.name ?? ''}, choose one of: [${containers.join(' ')}]`,
-      );
-    container = containers[0] ?? '';
+  let logs = o.logs ?? fallbackLogs.get(o.api);
+  if (!logs) {
+    logs = new PodLogStore();
+    fallbackLogs.set(o.api, logs);
   }
-  if (!containers.includes(container))
-    throw badRequest(`container ${container} is not valid for pod ${t.name ?? ''}`);
-  if (q.has('sinceSeconds') && q.has('sinceTime'))
-    throw badRequest('at most one of `sinceTime` or `sinceSeconds` may be specified');
-  if (o.podLog) return o.podLog(pod, container, q, res);
-  const phase = isObject(pod['status']) ? pod['status']['phase'] : undefined;
-  if (phase === 'Pending' || phase === undefined) {
-    throw badRequest(
-      `container "${container}" in pod "${t.name ?? ''}" is waiting to start: ContainerCreating`,
-    );
-  }
-  res.writeHead(200, { 'Content-Type': 'text/plain' });
-  res.end();
+  servePodLog(o.api, logs, t, q, res);
 }
+
+/** pod logs for an API served without a PodLogStore of its own */
+const fallbackLogs = new WeakMap<KubeApi, PodLogStore>();

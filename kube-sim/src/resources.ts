@@ -301,6 +301,44 @@ export const BUILTIN_TYPES: readonly ResourceType[] = [
     namespaced: false,
     fields: ['subjects', 'roleRef'],
   }),
+  // authorization.k8s.io access reviews: create only, answered by authz/reviews.ts and never stored
+  ...(
+    [
+      ['selfsubjectaccessreviews', 'SelfSubjectAccessReview', false],
+      ['subjectaccessreviews', 'SubjectAccessReview', false],
+      ['localsubjectaccessreviews', 'LocalSubjectAccessReview', true],
+      ['selfsubjectrulesreviews', 'SelfSubjectRulesReview', false],
+    ] as const
+  ).map(([resource, kind, namespaced]) =>
+    builtin({
+      group: 'authorization.k8s.io',
+      version: 'v1',
+      resource,
+      kind,
+      namespaced,
+      fields: SPEC_STATUS,
+      verbs: ['create'],
+    }),
+  ),
+  // metrics-server's aggregated API, filled by the simulated metrics controller: read-only, as metrics-server serves it
+  builtin({
+    group: 'metrics.k8s.io',
+    version: 'v1beta1',
+    resource: 'nodes',
+    kind: 'NodeMetrics',
+    namespaced: false,
+    fields: ['timestamp', 'window', 'usage'],
+    verbs: ['get', 'list'],
+  }),
+  builtin({
+    group: 'metrics.k8s.io',
+    version: 'v1beta1',
+    resource: 'pods',
+    kind: 'PodMetrics',
+    namespaced: true,
+    fields: ['timestamp', 'window', 'containers'],
+    verbs: ['get', 'list'],
+  }),
   builtin({
     group: 'apiextensions.k8s.io',
     version: 'v1',

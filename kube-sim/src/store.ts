@@ -20,6 +20,11 @@ export interface WatchSink {
   send(type: WatchEventType, obj: StoredObject): void;
   /** end the stream: cleanly ('end') or by breaking the connection ('destroy') */
   close(how: 'end' | 'destroy'): void;
+  /**
+   * an in-process watcher (the simulated controllers): not counted by watcherCount(), not closed by
+   * closeWatches(), and not subject to dropNextEvents (those faults are about clients)
+   */
+  internal?: boolean;
 }
 
 export interface ListSnapshot {
@@ -218,13 +223,11 @@ export class ObjectStore {
   }
 
   private dispatch(event: ChangeEvent): void {
-    if (this.dropBudget > 0) {
-      this.dropBudget--;
-      return;
-    }
+    const dropped = this.dropBudget > 0;
+    if (dropped) this.dropBudget--;
     const sinks = this.watchers.get(event.gr);
     if (!sinks) return;
-    for (const sink of sinks) deliver(sink, event);
+    for (const sink of sinks) if (!dropped || sink.internal) deliver(sink, event);
   }
 
   /**
@@ -257,7 +260,7 @@ export class ObjectStore {
 
   watcherCount(): number {
     let n = 0;
-    for (const set of this.watchers.values()) n += set.size;
+    for (const set of this.watchers.values()) for (const sink of set) if (!sink.internal) n++;
     return n;
   }
 
@@ -266,6 +269,7 @@ export class ObjectStore {
     let n = 0;
     for (const set of this.watchers.values()) {
       for (const sink of [...set]) {
+        if (sink.internal) continue;
         set.delete(sink);
         sink.close(how);
         n++;

@@ -75,6 +75,19 @@ export interface ResourceType {
   topLevelFields?: readonly string[];
   /** set for custom resources */
   crd?: CustomResourceInfo;
+  /** a CRD version's additionalPrinterColumns (Table output); built-in kinds have their own printers */
+  printerColumns?: readonly PrinterColumn[];
+}
+
+/** One additionalPrinterColumns entry of a CRD version. */
+export interface PrinterColumn {
+  name: string;
+  /** integer, number, string, boolean or date */
+  type: string;
+  format?: string;
+  description?: string;
+  priority?: number;
+  jsonPath: string;
 }
 
 export interface CustomResourceInfo {

@@ -34,6 +34,11 @@ export interface HttpWatchOptions {
   onClose: (sink: WatchSink) => void;
   /** a watcher that falls this far behind is closed, as the apiserver closes slow watchers; @default 64 MiB */
   maxBufferedBytes?: number;
+  /**
+   * the JSON of an event's object when the client asked for another representation (a one-row Table);
+   * by default the object itself at `apiVersion`. BOOKMARK and ERROR objects are never transformed.
+   */
+  encode?: ((obj: StoredObject) => string) | undefined;
 }
 
 export interface HttpWatch extends WatchSink {
@@ -69,8 +74,11 @@ export function createHttpWatch(o: HttpWatchOptions): HttpWatch {
     matches: (obj) => o.filter.matches(obj),
     send(type: WatchEventType, obj: StoredObject): void {
       if (closed) return;
-      const body =
-        obj.apiVersion === o.apiVersion ? jsonOf(obj) : JSON.stringify({ ...obj, apiVersion: o.apiVersion });
+      const body = o.encode
+        ? o.encode(obj)
+        : obj.apiVersion === o.apiVersion
+          ? jsonOf(obj)
+          : JSON.stringify({ ...obj, apiVersion: o.apiVersion });
       write(`{"type":"${type}","object":${body}}\n`);
     },
     bookmark(annotations?: Record<string, string>): void {

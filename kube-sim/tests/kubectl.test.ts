@@ -81,7 +81,8 @@ describe.skipIf(!hasKubectl)('kubectl against kube-sim: reads', () => {
   let h: KubectlHarness;
 
   beforeAll(async () => {
-    h = await KubectlHarness.start({ seed: SEED });
+    // API semantics only: no controllers, so the seeded Deployment makes no pods and nothing writes behind kubectl
+    h = await KubectlHarness.start({ seed: SEED, controllers: false });
   });
 
   afterAll(async () => {

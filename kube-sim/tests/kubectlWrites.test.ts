@@ -106,7 +106,8 @@ describe.skipIf(!hasKubectl)('kubectl against kube-sim: writes', () => {
   let h: KubectlHarness;
 
   beforeAll(async () => {
-    h = await KubectlHarness.start();
+    // API semantics only: no controllers, so hand-made ReplicaSets and pods stay as written
+    h = await KubectlHarness.start({ controllers: false });
   });
 
   afterAll(async () => {

@@ -8,7 +8,11 @@ import { configMap, pod, raw, waitFor } from './support.ts';
 let sim: KubeSim;
 
 beforeAll(async () => {
-  sim = await createKubeSim({ seed: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'r' } }] });
+  // API semantics only: no controllers, so nothing writes behind the tests that count resourceVersions
+  sim = await createKubeSim({
+    seed: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'r' } }],
+    controllers: false,
+  });
 });
 afterAll(async () => {
   await sim.close();
@@ -203,7 +207,8 @@ describe('authentication and the control endpoints', () => {
         403,
         'Forbidden',
       );
-      expect((await raw(sim2, 'GET', '/api/v1/namespaces', { token: 'dev-token' })).status).toBe(200);
+      // dev is authenticated but bound to nothing that lists namespaces (RBAC: rbac.test.ts)
+      await expectStatus(raw(sim2, 'GET', '/api/v1/namespaces', { token: 'dev-token' }), 403, 'Forbidden');
       expect((await raw(sim2, 'POST', '/__sim/fail', { body: { count: 2, status: 503 } })).status).toBe(200);
       await expectStatus(raw(sim2, 'GET', '/api/v1/namespaces'), 503, 'ServiceUnavailable');
       await expectStatus(raw(sim2, 'GET', '/api/v1/namespaces'), 503, 'ServiceUnavailable');

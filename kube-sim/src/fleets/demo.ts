@@ -1,11 +1,51 @@
 import type { ClusterSpec, FleetSpec, NodeSpec } from '../fleet.ts';
 import type { KubeObject } from '../types.ts';
+import { type Tenancy, withKubeSphere } from './kubesphere.ts';
 import { deploymentWithPods, namespace } from './workloads.ts';
 
 /**
- * The demo fleet: a host cluster and two members, each with a few realistic workloads.
- * Later domain issues add their own resources here from their own fixture modules.
+ * The demo fleet: a KubeSphere host cluster and two members, each with a few realistic workloads, two
+ * workspaces and four users (docs/kube-sim.md, "The demo fleet"). Later domain issues add their own resources
+ * here from their own fixture modules, as kubesphere.ts adds the tenant, IAM and multi-cluster objects.
  */
+
+/** the demo's workspaces and users; tokens are random at start (users.json and the console show them) */
+export const DEMO_TENANCY: Tenancy = {
+  workspaces: [
+    { name: 'retail', clusters: ['prod'], manager: 'alice', description: 'Online shop and payments' },
+    { name: 'factory', clusters: ['edge'], manager: 'admin', description: 'Plant-floor IoT' },
+  ],
+  users: [
+    {
+      name: 'admin',
+      email: 'admin@kubesphere.io',
+      displayName: 'Platform admin',
+      globalRole: 'platform-admin',
+    },
+    {
+      name: 'alice',
+      email: 'alice@example.com',
+      displayName: 'Alice (retail admin)',
+      globalRole: 'platform-regular',
+      workspaces: { retail: 'admin' },
+    },
+    {
+      name: 'victor',
+      email: 'victor@example.com',
+      displayName: 'Victor (retail viewer)',
+      globalRole: 'platform-regular',
+      workspaces: { retail: 'viewer' },
+    },
+    {
+      name: 'frank',
+      email: 'frank@example.com',
+      displayName: 'Frank (factory member, operator of iot)',
+      globalRole: 'platform-regular',
+      workspaces: { factory: 'regular' },
+      projects: { iot: 'operator' },
+    },
+  ],
+};
 
 function nodes(
   cluster: string,
@@ -28,7 +68,11 @@ function cluster(
   return { name, role, nodes: nodeSpecs, objects: objects(nodeSpecs.map((n) => n.name)) };
 }
 
-export function demoFleet(): FleetSpec {
+export function demoFleet(now = new Date()): FleetSpec {
+  return withKubeSphere(demoWorkloads(), DEMO_TENANCY, now);
+}
+
+function demoWorkloads(): FleetSpec {
   return {
     clusters: [
       cluster('host', 'host', nodes('host', 3), (n) => [

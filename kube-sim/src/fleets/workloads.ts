@@ -2,7 +2,10 @@ import { createHash } from 'node:crypto';
 
 import type { KubeObject } from '../types.ts';
 
-/** Fixture builders: a Deployment with its ReplicaSet and running Pods, owner references and status as a controller sets them. */
+/**
+ * Fixture builders: a Deployment with its ReplicaSet and running Pods, owner references and status as a
+ * controller sets them.
+ */
 
 export interface DeploymentFixture {
   namespace: string;
@@ -13,9 +16,12 @@ export interface DeploymentFixture {
   labels?: Record<string, string>;
   cpu?: string;
   memory?: string;
+  /** the first pod goes to nodes[nodeOffset % nodes.length], the next to the node after it; @default 0 */
+  nodeOffset?: number;
 }
 
-const uidFor = (...parts: string[]): string => {
+/** a stable uid (UUID-shaped) from the parts that name an object, so fixtures can refer to each other */
+export const uidFor = (...parts: string[]): string => {
   const h = createHash('sha1').update(parts.join('/')).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 };
@@ -88,13 +94,9 @@ export function deploymentWithPods(f: DeploymentFixture, cluster: string): KubeO
     },
     status: { ...readyStatus, fullyLabeledReplicas: f.replicas, observedGeneration: 1 },
   };
+  const used = new Set<string>();
   const pods: KubeObject[] = Array.from({ length: f.replicas }, (_, i) => {
-    const suffix = createHash('sha1')
-      .update(`${rsName}-${i}`)
-      .digest('hex')
-      .slice(0, 5)
-      .replace(/[aeiou01]/g, 'z');
-    const name = `${rsName}-${suffix}`;
+    const name = podName(rsName, i, used);
     return {
       apiVersion: 'v1',
       kind: 'Pod',
@@ -106,7 +108,7 @@ export function deploymentWithPods(f: DeploymentFixture, cluster: string): KubeO
       },
       spec: {
         ...template.spec,
-        nodeName: f.nodes[i % f.nodes.length] ?? '',
+        nodeName: f.nodes[(i + (f.nodeOffset ?? 0)) % f.nodes.length] ?? '',
         restartPolicy: 'Always',
         schedulerName: 'default-scheduler',
         serviceAccountName: 'default',
@@ -135,6 +137,22 @@ export function deploymentWithPods(f: DeploymentFixture, cluster: string): KubeO
     };
   });
   return [deployment, replicaSet, ...pods];
+}
+
+/** `<replicaset>-<5 chars>`, as the ReplicaSet controller names pods; never twice the same in one ReplicaSet */
+function podName(rsName: string, i: number, used: Set<string>): string {
+  for (let attempt = 0; ; attempt++) {
+    const suffix = createHash('sha1')
+      .update(attempt === 0 ? `${rsName}-${i}` : `${rsName}-${i}-${attempt}`)
+      .digest('hex')
+      .slice(0, 5)
+      .replace(/[aeiou01]/g, 'z');
+    const name = `${rsName}-${suffix}`;
+    if (!used.has(name)) {
+      used.add(name);
+      return name;
+    }
+  }
 }
 
 export function namespace(name: string, labels: Record<string, string> = {}): KubeObject {
