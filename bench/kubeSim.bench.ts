@@ -154,7 +154,7 @@ async function run(log: (line: string) => void): Promise<BenchResult[]> {
     add({ name: `${name}, p95`, value: quantile(samples, 0.95), unit: 'ms', ...base('p95'), note });
   };
   // Every seeded event stays in history, so 10k and 100k pods are measured with the same bookkeeping.
-  const sim = await createKubeSim({ historySize: 250_000 });
+  const sim = await createKubeSim({ historySize: 250_000, controllers: false });
   const cluster = sim.cluster();
   const http = new Http(sim.url, sim.caPem, cluster.adminToken);
   const pods = (ns: string): string => `/api/v1/namespaces/${ns}/pods`;

@@ -77,3 +77,29 @@ export function admit(
   if (errors.length) throw invalid(type.kind, type.group, name, errors);
   return mode === 'Warn' ? unknown.map((f) => `unknown field "${f}"`) : [];
 }
+
+/** Fields a kind never lets an update change (apiserver validation): RBAC bindings' roleRef. */
+export function checkImmutable(
+  type: ResourceType,
+  current: KubeObject,
+  next: KubeObject,
+  name: string,
+): void {
+  const binding = type.group === 'rbac.authorization.k8s.io' && type.resource.endsWith('rolebindings');
+  if (!binding || JSON.stringify(roleRefOf(current)) === JSON.stringify(roleRefOf(next))) return;
+  const r = roleRefOf(next);
+  const shown = `rbac.RoleRef{APIGroup:${JSON.stringify(r.apiGroup)}, Kind:${JSON.stringify(r.kind)}, Name:${JSON.stringify(r.name)}}`;
+  throw invalid(type.kind, type.group, name, [
+    {
+      field: 'roleRef',
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: ${shown}: cannot change roleRef`,
+    },
+  ]);
+}
+
+function roleRefOf(obj: KubeObject): { apiGroup: string; kind: string; name: string } {
+  const ref = isObject(obj['roleRef']) ? obj['roleRef'] : {};
+  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+  return { apiGroup: str(ref['apiGroup']), kind: str(ref['kind']), name: str(ref['name']) };
+}

@@ -1,4 +1,4 @@
-import { admit, decodeBody } from './admission.ts';
+import { admit, checkImmutable, decodeBody } from './admission.ts';
 import { crdStatus, typesForCrd, validateCrd } from './crd.ts';
 import { type ListOptions, type ListResult, listObjects, makeFilter } from './listing.ts';
 import {
@@ -232,6 +232,7 @@ export class KubeApi {
         },
       ]);
     }
+    if (subresource !== 'status') checkImmutable(type, current, result, name);
     const warnings = subresource === 'status' ? [] : admit(type, result, name, opts.fieldValidation);
     if (type.group === '' && type.resource === 'namespaces' && subresource !== 'status')
       result['spec'] = clone(current['spec']);

@@ -371,6 +371,30 @@ describe('object lifecycle', () => {
     expect(relabelled).toMatchObject({ metadata: { labels: { x: 'y' } }, status: { phase: 'Failed' } });
   });
 
+  it('a binding keeps its roleRef: changing it is 422 Invalid', async () => {
+    const path = '/apis/rbac.authorization.k8s.io/v1/namespaces/r/rolebindings';
+    const binding = {
+      metadata: { name: 'readers' },
+      subjects: [{ kind: 'User', name: 'alice', apiGroup: 'rbac.authorization.k8s.io' }],
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+    };
+    expect((await raw(sim, 'POST', path, { body: binding })).status).toBe(201);
+    const subjectsOnly = await raw(sim, 'PATCH', `${path}/readers`, {
+      body: { subjects: [{ kind: 'User', name: 'bob', apiGroup: 'rbac.authorization.k8s.io' }] },
+      contentType: 'application/merge-patch+json',
+    });
+    expect(subjectsOnly.status).toBe(200);
+    await expectStatus(
+      raw(sim, 'PATCH', `${path}/readers`, {
+        body: { roleRef: { name: 'edit' } },
+        contentType: 'application/merge-patch+json',
+      }),
+      422,
+      'Invalid',
+      /roleRef: Invalid value: rbac\.RoleRef\{APIGroup:"rbac\.authorization\.k8s\.io", Kind:"ClusterRole", Name:"edit"\}: cannot change roleRef/,
+    );
+  });
+
   it('deletecollection removes what the selector matches', async () => {
     for (const [n, tier] of [
       ['dc-1', 'x'],
