@@ -16,56 +16,19 @@ import { toKubeconfig } from './kubeconfig.ts';
 import { PodLogStore } from './podLogs.ts';
 import { Registry } from './registry.ts';
 import { handleSimRequest } from './simEndpoints.ts';
-import { internalError, isStatusError, StatusError } from './status.ts';
+import { internalError, isStatusError } from './status.ts';
 import { ObjectStore } from './store.ts';
+import {
+  type FailRule,
+  injectFailure,
+  type OfflineMode,
+  type RequestLogEntry,
+  type SimFaults,
+} from './faults.ts';
+import { readBody } from './params.ts';
 import { groupResource, type KubeObject, type StoredObject } from './types.ts';
 
 /** One simulated cluster: its own HTTPS listener, objects, resourceVersion sequence, users and faults. */
-
-export interface RequestLogEntry {
-  seq: number;
-  time: string;
-  method: string;
-  path: string;
-  query: string;
-  user: string;
-  status: number;
-  accept: string;
-  contentType: string;
-  userAgent: string;
-  impersonateUser: string;
-}
-
-export interface FailRule {
-  count: number;
-  status: number;
-  message?: string;
-  /** only requests whose path starts with this */
-  pathPrefix?: string;
-}
-
-export type OfflineMode = 'refuse' | 'hang';
-
-export interface SimFaults {
-  /** forget history: watches and continue tokens from before now get 410 Expired */
-  compact(): void;
-  /** end every watch cleanly (clients re-watch from their last resourceVersion); returns how many */
-  resetWatches(): number;
-  /** break every watch connection; returns how many */
-  dropWatches(): number;
-  /** the next n changes are stored but not sent to watchers */
-  dropNextEvents(n: number): void;
-  /** delay every API request by ms */
-  latency(ms: number): void;
-  /** answer the next requests with an error Status */
-  failNext(rule: FailRule): void;
-  /** remove latency and pending failures */
-  clear(): void;
-  offline(mode?: OfflineMode): Promise<void>;
-  online(): Promise<void>;
-  /** stop and restart the listener on the same port, objects kept */
-  restart(downMs?: number): Promise<void>;
-}
 
 export interface SimClusterOptions {
   name: string;
@@ -84,7 +47,6 @@ export interface SimClusterOptions {
   controllers?: ControllerOptions;
 }
 
-const MAX_BODY = 3 * 1024 * 1024;
 const VERSION = {
   major: '1',
   minor: '30',
@@ -96,6 +58,8 @@ const VERSION = {
   compiler: 'gc',
   platform: 'linux/amd64',
 };
+
+export type { FailRule, OfflineMode, RequestLogEntry, SimFaults };
 
 export class SimCluster {
   readonly name: string;
@@ -349,7 +313,7 @@ export class SimCluster {
         return;
       }
       if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
-      this.injectFailure(url.pathname);
+      injectFailure(this.failRules, url.pathname);
       await handleApi(
         {
           api: this.api,
@@ -375,50 +339,4 @@ export class SimCluster {
         this.log(req, url, user, res.headersSent ? res.statusCode : 0);
     }
   }
-
-  private injectFailure(path: string): void {
-    const i = this.failRules.findIndex(
-      (r) => r.count > 0 && (r.pathPrefix === undefined || path.startsWith(r.pathPrefix)),
-    );
-    const rule = this.failRules[i];
-    if (!rule) return;
-    rule.count--;
-    if (rule.count <= 0) this.failRules.splice(i, 1);
-    const reasons: Record<number, string> = {
-      429: 'TooManyRequests',
-      500: 'InternalError',
-      503: 'ServiceUnavailable',
-      504: 'Timeout',
-      403: 'Forbidden',
-      401: 'Unauthorized',
-      404: 'NotFound',
-      409: 'Conflict',
-    };
-    throw new StatusError(
-      rule.status,
-      reasons[rule.status] ?? 'Unknown',
-      rule.message ?? `kube-sim: injected failure (${rule.status})`,
-      {},
-    );
-  }
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        reject(
-          new StatusError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728', {}),
-        );
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }

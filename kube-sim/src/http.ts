@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { parse as parseYaml } from 'yaml';
-
-import type { DeleteOptions, FieldValidation, KubeApi, Target, WriteOptions } from './api.ts';
-import { type ListOptions, makeFilter } from './listing.ts';
+import type { KubeApi, Target } from './api.ts';
+import { makeFilter } from './listing.ts';
 import { isObject } from './objects.ts';
+import { bool, deleteOptions, intParam, listOptions, parseBody, str, writeOptions } from './params.ts';
 import { patchObject, toPatchType } from './patch.ts';
 import { PodLogStore } from './podLogs.ts';
 import { servePodLog } from './podLogsHttp.ts';
@@ -58,99 +57,6 @@ export function sendStatus(res: ServerResponse, err: StatusError): void {
   sendJson(res, err.code, err.toStatus());
 }
 
-function parseBody(raw: Buffer, contentType: string | undefined, allowYaml: boolean): unknown {
-  if (raw.length === 0) return undefined;
-  const mime = (contentType ?? 'application/json').split(';')[0]?.trim().toLowerCase() ?? '';
-  const text = raw.toString('utf8');
-  const yaml = mime === 'application/yaml' || mime === 'application/apply-patch+yaml';
-  if (yaml && allowYaml) {
-    try {
-      return parseYaml(text) as unknown;
-    } catch (e) {
-      throw badRequest(`error converting YAML to JSON: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw badRequest(
-      `couldn't get version/kind; json parse error: ${e instanceof Error ? e.message : String(e)}`,
-    );
-  }
-}
-
-const bool = (q: URLSearchParams, key: string): boolean => q.get(key) === 'true' || q.get(key) === '1';
-const str = (q: URLSearchParams, key: string): string | undefined => q.get(key) ?? undefined;
-
-function intParam(q: URLSearchParams, key: string): number | undefined {
-  const v = q.get(key);
-  if (v === null || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw badRequest(`invalid value for ${key}: ${v}`);
-  return n;
-}
-
-function writeOptions(q: URLSearchParams): WriteOptions {
-  const opts: WriteOptions = {};
-  const dryRun = q.getAll('dryRun');
-  if (dryRun.length) {
-    if (dryRun.some((d) => d !== 'All'))
-      throw badRequest(`dryRun: Unsupported value: "${dryRun.join(',')}": supported values: "All"`);
-    opts.dryRun = true;
-  }
-  const fm = q.get('fieldManager');
-  if (fm !== null) {
-    if (fm.length > 128) throw badRequest('fieldManager: Too long: may not be longer than 128 characters');
-    opts.fieldManager = fm;
-  }
-  const fv = q.get('fieldValidation');
-  if (fv !== null && fv !== '') {
-    if (fv !== 'Strict' && fv !== 'Warn' && fv !== 'Ignore') {
-      throw badRequest(
-        `fieldValidation: Unsupported value: "${fv}": supported values: "Ignore", "Strict", "Warn"`,
-      );
-    }
-    opts.fieldValidation = fv satisfies FieldValidation;
-  }
-  return opts;
-}
-
-function listOptions(q: URLSearchParams): ListOptions {
-  return {
-    labelSelector: str(q, 'labelSelector'),
-    fieldSelector: str(q, 'fieldSelector'),
-    limit: intParam(q, 'limit'),
-    continue: str(q, 'continue'),
-    resourceVersion: str(q, 'resourceVersion'),
-    resourceVersionMatch: str(q, 'resourceVersionMatch'),
-  };
-}
-
-function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
-  const opts: DeleteOptions = {};
-  const b = isObject(body) ? body : {};
-  const policy = (b['propagationPolicy'] ?? q.get('propagationPolicy') ?? undefined) as unknown;
-  if (policy !== undefined && policy !== null) {
-    if (policy !== 'Background' && policy !== 'Foreground' && policy !== 'Orphan') {
-      throw badRequest(
-        `propagationPolicy: Unsupported value: "${String(policy)}": supported values: "Foreground", "Background", "Orphan"`,
-      );
-    }
-    opts.propagationPolicy = policy;
-  }
-  if (b['orphanDependents'] === true) opts.propagationPolicy = 'Orphan';
-  if (isObject(b['preconditions'])) {
-    const p = b['preconditions'];
-    opts.preconditions = {};
-    if (typeof p['uid'] === 'string') opts.preconditions.uid = p['uid'];
-    if (typeof p['resourceVersion'] === 'string') opts.preconditions.resourceVersion = p['resourceVersion'];
-  }
-  const dry = Array.isArray(b['dryRun']) ? b['dryRun'] : q.getAll('dryRun');
-  if (dry.includes('All')) opts.dryRun = true;
-  return opts;
-}
-
-/** Serve one API request. The body has been read; authentication happened before. */
 export function handleApi(
   o: ApiHttpOptions,
   req: IncomingMessage,
