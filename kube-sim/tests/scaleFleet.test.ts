@@ -88,13 +88,10 @@ describe('scaleFleet', () => {
     expect(parseScaleArg('demo')).toBeUndefined();
   });
 
-  it('starts 3 clusters × 100 nodes × 30 pods (9,000 pods) in seconds', { timeout: 60_000 }, async () => {
-    const started = performance.now();
+  // How long this takes is measured by `npm run bench`, not asserted here.
+  it('starts 3 clusters × 100 nodes × 30 pods (9,000 pods), all served', { timeout: 60_000 }, async () => {
     const fleet = scaleFleet({ clusters: 3, nodesPerCluster: 100, podsPerNode: 30 });
     await using sim = await createKubeSim({ fleet });
-    const ms = performance.now() - started;
-    console.log(`scale 3×100×30: 9,000 pods up in ${Math.round(ms)} ms`);
-    expect(ms).toBeLessThan(15_000);
     for (const c of sim.clusters.values()) {
       const kc = new KubeConfig();
       kc.loadFromString(c.kubeconfig());
