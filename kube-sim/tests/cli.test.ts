@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,35 +6,9 @@ import { KubeConfig, CoreV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 
+import { runSim } from './runSim.ts';
+
 /** `npm run sim`: the command-line entry, run as a user runs it. */
-
-const root = join(import.meta.dirname, '..', '..');
-
-function runSim(args: string[]): {
-  ready: Promise<string>;
-  exited: Promise<number | null>;
-  stop(): void;
-  output(): string;
-} {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'kube-sim/src/cli.ts', ...args], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const ready = new Promise<string>((resolve, reject) => {
-    const onData = (b: Buffer): void => {
-      out += b.toString();
-      if (out.includes('kube-sim ready\n')) resolve(out);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) =>
-      reject(new Error(`kube-sim exited with ${String(code)} before it was ready:\n${out}`)),
-    );
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { ready, exited, stop: () => child.kill('SIGTERM'), output: () => out };
-}
 
 describe('npm run sim', () => {
   it(
