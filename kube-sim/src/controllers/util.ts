@@ -1,6 +1,7 @@
 import { isObject, nowTimestamp, stableStringify } from '../objects.ts';
 import { labelSelectorFromObject, type MetaLabelSelector } from '../selectors.ts';
 import type { KubeObject, OwnerReference, StoredObject } from '../types.ts';
+import { mulberry32 } from '../random.ts';
 
 /** Small pieces the simulated controllers share: typed reads of unstructured objects, hashes, conditions, quantities. */
 
@@ -83,14 +84,7 @@ export function templateIgnoringHash(template: unknown): string {
 
 /** mulberry32 seeded from a string: the same seed always gives the same numbers in [0, 1) */
 export function seeded(seed: string): () => number {
-  let a = fnv32a(seed);
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(fnv32a(seed));
 }
 
 /** five characters from the generateName alphabet, deterministic from a seed */

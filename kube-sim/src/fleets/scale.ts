@@ -2,6 +2,7 @@ import type { ClusterSpec, FleetSpec, NodeSpec } from '../fleet.ts';
 import type { KubeObject } from '../types.ts';
 import { type Tenancy, type WorkspaceFixture, withKubeSphere } from './kubesphere.ts';
 import { deploymentWithPods, namespace } from './workloads.ts';
+import { mulberry32 } from '../random.ts';
 
 /**
  * A fleet of any size for load tests and benchmarks: `clusters` clusters (the first the KubeSphere host, the
@@ -38,18 +39,6 @@ const IMAGES = [
 ];
 const DEPLOYMENTS_PER_NAMESPACE = 8;
 const NAMESPACES_PER_WORKSPACE = 4;
-
-/** mulberry32: a small, fast, seeded generator of numbers in [0, 1) */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pad = (n: number, width: number): string => String(n).padStart(width, '0');
 
@@ -131,7 +120,7 @@ export function scaleFleet(o: ScaleFleetOptions): FleetSpec {
       name,
       nodes.map((n) => n.name),
       o,
-      random(seed * 7919 + i),
+      mulberry32(seed * 7919 + i),
     );
     maxNamespaces = Math.max(maxNamespaces, namespaces);
     return { name, role: i === 0 ? 'host' : 'member', nodes, objects };
