@@ -23,7 +23,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['lib/src/kube/**/*.ts', 'kube-sim/tests/**/*.ts', 'bench/**/*.ts'],
+    files: ['lib/src/kube/**/*.ts', 'kube-sim/tests/**/*.ts', 'bench/**/*.ts', 'lib/tests/**/*.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },
 );

@@ -1,0 +1,92 @@
+/** A bounded, single-consumer async queue: one per `events()` consumer of an informer. */
+
+/** thrown from an `events()` iterator whose consumer fell more than `bufferSize` events behind */
+export class InformerOverflowError extends Error {
+  constructor(bufferSize: number) {
+    super(`informer events consumer fell more than ${bufferSize} events behind; resync from the cache`);
+    this.name = 'InformerOverflowError';
+  }
+}
+
+export class EventQueue<E> implements AsyncIterableIterator<E> {
+  private readonly items: E[] = [];
+  private waiter: ((r: IteratorResult<E>) => void) | undefined;
+  private failWaiter: ((e: Error) => void) | undefined;
+  private ended = false;
+  private error: Error | undefined;
+
+  constructor(
+    private readonly bufferSize: number,
+    private readonly onClose: () => void,
+  ) {}
+
+  /** called by the informer; never throws, never blocks */
+  push(item: E): void {
+    if (this.ended) return;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.clearWaiters();
+      w({ value: item, done: false });
+      return;
+    }
+    if (this.items.length >= this.bufferSize) {
+      this.fail(new InformerOverflowError(this.bufferSize));
+      return;
+    }
+    this.items.push(item);
+  }
+
+  /** end the stream after the buffered items (informer stopped) */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.onClose();
+    if (this.waiter) {
+      const w = this.waiter;
+      this.clearWaiters();
+      w({ value: undefined, done: true });
+    }
+  }
+
+  private fail(error: Error): void {
+    this.items.length = 0;
+    this.error = error;
+    this.end();
+    if (this.failWaiter) {
+      const f = this.failWaiter;
+      this.clearWaiters();
+      f(error);
+    }
+  }
+
+  private clearWaiters(): void {
+    this.waiter = undefined;
+    this.failWaiter = undefined;
+  }
+
+  next(): Promise<IteratorResult<E>> {
+    const item = this.items.shift();
+    if (item !== undefined) return Promise.resolve({ value: item, done: false });
+    if (this.error) {
+      const e = this.error;
+      this.error = undefined;
+      return Promise.reject(e);
+    }
+    if (this.ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => {
+      this.waiter = resolve;
+      this.failWaiter = reject;
+    });
+  }
+
+  return(): Promise<IteratorResult<E>> {
+    this.items.length = 0;
+    this.error = undefined;
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<E> {
+    return this;
+  }
+}
