@@ -1,0 +1,11 @@
+export {
+  ConfigError,
+  getEnvBool,
+  getEnvLogLevel,
+  getEnvNum,
+  getEnvOptionalStr,
+  getEnvStr,
+  type EnvBoolOptions,
+  type EnvNumOptions,
+  type EnvStrOptions,
+} from './env.ts';
