@@ -21,3 +21,32 @@ export {
   isGone,
   type ToKubeErrorOptions,
 } from './toKubeError.ts';
+export {
+  loadKubeConfig,
+  serverOf,
+  isInClusterSource,
+  isFileSource,
+  isInlineSource,
+  type KubeSourceConfig,
+  type InClusterKubeSource,
+  type FileKubeSource,
+  type InlineKubeSource,
+} from './kubeConfig.ts';
+export { kubeRequest, type KubeRequestOptions } from './request.ts';
+export { probeCluster, type ProbeOutcome, type ProbeResult, type ProbeOptions } from './probe.ts';
+export {
+  createClusterRegistry,
+  HOST_CLUSTER_LABEL,
+  type ClusterRegistry,
+  type ClusterRegistryEvent,
+  type ClusterRegistryOptions,
+  type RegisteredCluster,
+} from './clusterRegistry.ts';
+export {
+  createFleetInformer,
+  type FleetEvent,
+  type FleetClusterState,
+  type FleetInformer,
+  type FleetInformerOptions,
+  type FleetEventsOptions,
+} from './fleetInformer.ts';

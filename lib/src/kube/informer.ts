@@ -217,6 +217,11 @@ class InformerImpl<T extends KubernetesObject> implements Informer<T> {
           needList = true;
           continue;
         }
+        try {
+          this.options.onError?.(err);
+        } catch (hookErr) {
+          log?.warn('informer onError threw', { gvr: path, err: errorText(hookErr) });
+        }
         const delayMs = this.backoff.next();
         this.counters.restarts++;
         log?.warn('informer restarting after error', {

@@ -71,6 +71,12 @@ export interface InformerOptions<T extends KubernetesObject> {
    * @default undefined
    */
   listener?: InformerListener<T>;
+  /**
+   * called synchronously each time the loop hits an error (a failed LIST or watch) before it backs off and
+   * restarts; not called for 410 Gone (a relist). Must not do work; exceptions are caught and logged.
+   * @default undefined
+   */
+  onError?: (err: unknown) => void;
 }
 
 export interface EventsOptions<T extends KubernetesObject> {

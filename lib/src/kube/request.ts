@@ -1,0 +1,97 @@
+import { type HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { fetch } from 'undici';
+
+import { serverOf } from './kubeConfig.ts';
+import { KubeHttpError } from './listPages.ts';
+
+/** One authenticated JSON request with a kubeconfig's credentials and TLS, through undici (as followLogs.ts). */
+
+export interface KubeRequestOptions {
+  /**
+   * the HTTP method
+   * @default 'GET'
+   */
+  method?: string;
+  /**
+   * the request body: a string is sent as is, anything else as JSON
+   * @default undefined (no body)
+   */
+  body?: unknown;
+  /**
+   * Content-Type of the body (e.g. `application/merge-patch+json`)
+   * @default 'application/json' when there is a body
+   */
+  contentType?: string;
+  /**
+   * abort the request (connect, headers and body) after this many ms; it then rejects with a `TimeoutError`
+   * @default undefined (undici's own timeouts only)
+   */
+  timeoutMs?: number;
+  /**
+   * aborting rejects the request with the signal's reason
+   * @default undefined
+   */
+  signal?: AbortSignal;
+  /**
+   * extra headers; they override the defaults (`Accept: application/json`)
+   * @default {}
+   */
+  headers?: Record<string, string>;
+}
+
+function statusMessage(text: string): string | undefined {
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (typeof v === 'object' && v !== null && 'message' in v && typeof v.message === 'string')
+      return v.message;
+  } catch {
+    // not a Status
+  }
+  return undefined;
+}
+
+/**
+ * `path` (e.g. `/version`, `/api/v1/namespaces`) on the kubeconfig's current cluster. Resolves with the parsed
+ * JSON answer (the text when it is not JSON, undefined when empty). A non-2xx answer throws `KubeHttpError` with
+ * the status code, the Status message as message and the answer as `body`; network failures propagate as
+ * undici's errors (the cause chain carries the code, e.g. ECONNREFUSED).
+ */
+export async function kubeRequest<T = unknown>(
+  kc: KubeConfig,
+  path: string,
+  options: KubeRequestOptions = {},
+): Promise<T> {
+  const method = (options.method ?? 'GET').toUpperCase();
+  const ctx = new RequestContext(serverOf(kc) + path, method as HttpMethod);
+  await kc.applySecurityAuthentication(ctx);
+  const dispatcher = ctx.getDispatcher();
+  const headers: Record<string, string> = { ...ctx.getHeaders(), Accept: 'application/json' };
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+    headers['Content-Type'] = options.contentType ?? 'application/json';
+  }
+  Object.assign(headers, options.headers);
+  const signals: AbortSignal[] = [];
+  if (options.signal) signals.push(options.signal);
+  if (options.timeoutMs !== undefined) signals.push(AbortSignal.timeout(options.timeoutMs));
+  const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+  const res = await fetch(ctx.getUrl(), {
+    method,
+    headers,
+    ...(body !== undefined ? { body } : {}),
+    ...(signal ? { signal } : {}),
+    ...(dispatcher ? { dispatcher } : {}),
+  });
+  const text = await res.text();
+  if (res.status < 200 || res.status > 299) {
+    const message = statusMessage(text) ?? (text.trim().slice(0, 500) || `HTTP ${res.status}`);
+    throw new KubeHttpError(res.status, message, text);
+  }
+  if (text === '') return undefined as T;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return text as T;
+  }
+}

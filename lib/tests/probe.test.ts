@@ -1,0 +1,105 @@
+import { createKubeSim, type KubeSim } from '@fleetgraph/kube-sim';
+import { loadKubeConfig, probeCluster } from '@fleetgraph/lib/kube';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+/** probeCluster against kube-sim: each outcome from a real HTTPS exchange (or the lack of one). */
+
+let sim: KubeSim;
+let other: KubeSim;
+
+const kubeConfig = (text = sim.kubeconfig) => loadKubeConfig({ kind: 'inline', kubeconfig: text });
+
+beforeAll(async () => {
+  sim = await createKubeSim({ controllers: false });
+  // another CA: its certificate authority did not sign sim's serving certificate
+  other = await createKubeSim({ controllers: false });
+});
+
+afterEach(async () => {
+  sim.cluster().faults.clear();
+  await sim.cluster().faults.online();
+});
+
+afterAll(async () => {
+  await sim.close();
+  await other.close();
+});
+
+describe('probeCluster', () => {
+  it('READY with the gitVersion', async () => {
+    const r = await probeCluster(kubeConfig());
+    expect(r).toMatchObject({ outcome: 'READY', reason: 'Ready', gitVersion: 'v1.30.0-kube-sim' });
+    expect(r.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(r.at).toBeInstanceOf(Date);
+    expect(sim.cluster().requestLog.map((e) => `${e.path} ${e.user}`)).toEqual(
+      expect.arrayContaining(['/version kube-sim-admin', '/readyz kube-sim-admin']),
+    );
+  });
+
+  it('UNAUTHORIZED with a bad token', async () => {
+    const r = await probeCluster(kubeConfig(sim.cluster().kubeconfig('not-a-valid-token')));
+    expect(r).toMatchObject({ outcome: 'UNAUTHORIZED', reason: 'Unauthorized', statusCode: 401 });
+    expect(r.gitVersion).toBeUndefined();
+  });
+
+  it('UNAUTHORIZED/Forbidden on 403', async () => {
+    sim.cluster().faults.failNext({ count: 1, status: 403, message: 'no access' });
+    const r = await probeCluster(kubeConfig());
+    expect(r).toMatchObject({
+      outcome: 'UNAUTHORIZED',
+      reason: 'Forbidden',
+      statusCode: 403,
+      message: 'no access',
+    });
+  });
+
+  it('UNREACHABLE/ConnectionRefused when the cluster is offline', async () => {
+    await sim.cluster().faults.offline('refuse');
+    const r = await probeCluster(kubeConfig());
+    expect(r).toMatchObject({ outcome: 'UNREACHABLE', reason: 'ConnectionRefused' });
+    expect(r.message).toMatch(/ECONNREFUSED/);
+  });
+
+  it('UNREACHABLE/Timeout when the cluster hangs', async () => {
+    await sim.cluster().faults.offline('hang');
+    const r = await probeCluster(kubeConfig(), { timeoutMs: 300 });
+    expect(r).toMatchObject({ outcome: 'UNREACHABLE', reason: 'Timeout' });
+  });
+
+  it('UNREACHABLE/Aborted when the caller aborts', async () => {
+    await sim.cluster().faults.offline('hang');
+    const controller = new AbortController();
+    const pending = probeCluster(kubeConfig(), { signal: controller.signal, timeoutMs: 60_000 });
+    controller.abort();
+    expect(await pending).toMatchObject({ outcome: 'UNREACHABLE', reason: 'Aborted' });
+  });
+
+  it('NOT_READY/ServerError on 503', async () => {
+    sim.cluster().faults.failNext({ count: 1, status: 503 });
+    const r = await probeCluster(kubeConfig());
+    expect(r).toMatchObject({ outcome: 'NOT_READY', reason: 'ServerError', statusCode: 503 });
+  });
+
+  it('NOT_READY/NotReady with the body when /readyz fails', async () => {
+    sim.cluster().faults.failNext({ count: 1, status: 500, pathPrefix: '/readyz', message: 'etcd failed' });
+    const r = await probeCluster(kubeConfig());
+    expect(r).toMatchObject({ outcome: 'NOT_READY', reason: 'NotReady', statusCode: 500 });
+    expect(r.message).toMatch(/etcd failed/);
+    expect(r.gitVersion).toBe('v1.30.0-kube-sim');
+  });
+
+  it('UNREACHABLE/CertificateInvalid with a CA that did not sign the server certificate', async () => {
+    const text = sim.kubeconfig.replace(
+      /certificate-authority-data: \S+/,
+      `certificate-authority-data: ${Buffer.from(other.caPem).toString('base64')}`,
+    );
+    expect(text).not.toBe(sim.kubeconfig);
+    const r = await probeCluster(kubeConfig(text));
+    expect(r).toMatchObject({ outcome: 'UNREACHABLE', reason: 'CertificateInvalid' });
+  });
+
+  it('UNREACHABLE/InvalidKubeconfig without a kubeconfig', async () => {
+    const r = await probeCluster(undefined);
+    expect(r).toMatchObject({ outcome: 'UNREACHABLE', reason: 'InvalidKubeconfig' });
+  });
+});
