@@ -64,3 +64,49 @@ export const INTERNAL_SERVER_ERROR = defineErrorCode({
   http: 500,
   addedIn: '0.1.0',
 });
+
+// Codes Apollo Server itself returns; defined here so they are documented with ours and pass error masking.
+
+export const GRAPHQL_PARSE_FAILED = defineErrorCode({
+  code: 'GRAPHQL_PARSE_FAILED',
+  description: 'The operation is not valid GraphQL syntax.',
+  http: 400,
+  addedIn: '0.1.0',
+});
+
+export const GRAPHQL_VALIDATION_FAILED = defineErrorCode({
+  code: 'GRAPHQL_VALIDATION_FAILED',
+  description:
+    'The operation does not validate against the schema (unknown field, wrong argument type, ...).',
+  http: 400,
+  addedIn: '0.1.0',
+});
+
+export const BAD_REQUEST = defineErrorCode({
+  code: 'BAD_REQUEST',
+  description: 'The HTTP request is malformed: bad JSON, a missing query, or a blocked (CSRF) request.',
+  http: 400,
+  addedIn: '0.1.0',
+});
+
+export const OPERATION_RESOLUTION_FAILURE = defineErrorCode({
+  code: 'OPERATION_RESOLUTION_FAILURE',
+  description:
+    'The operation to run could not be chosen (several operations and no or a wrong operationName).',
+  http: 400,
+  addedIn: '0.1.0',
+});
+
+export const PAYLOAD_TOO_LARGE = defineErrorCode({
+  code: 'PAYLOAD_TOO_LARGE',
+  description: 'The request body is over the configured size limit.',
+  http: 413,
+  addedIn: '0.1.0',
+});
+
+export const SUBSCRIPTION_OVERFLOW = defineErrorCode({
+  code: 'SUBSCRIPTION_OVERFLOW',
+  description:
+    'A subscriber fell too far behind its event stream; the subscription ended and must be opened again.',
+  addedIn: '0.1.0',
+});

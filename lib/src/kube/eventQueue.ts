@@ -1,4 +1,4 @@
-/** A bounded, single-consumer async queue: one per `events()` consumer of an informer. */
+/** A bounded, single-consumer async queue: one per `events()` consumer of an informer, or per subscriber. */
 
 /** thrown from an `events()` iterator whose consumer fell more than `bufferSize` events behind */
 export class InformerOverflowError extends Error {
@@ -15,9 +15,15 @@ export class EventQueue<E> implements AsyncIterableIterator<E> {
   private ended = false;
   private error: Error | undefined;
 
+  /**
+   * @param bufferSize items kept for a slow consumer before it fails
+   * @param onClose called once when the stream ends (by end(), return() or overflow)
+   * @param overflowError the error the consumer gets on overflow @default InformerOverflowError
+   */
   constructor(
     private readonly bufferSize: number,
     private readonly onClose: () => void,
+    private readonly overflowError: (bufferSize: number) => Error = (n) => new InformerOverflowError(n),
   ) {}
 
   /** called by the informer; never throws, never blocks */
@@ -30,7 +36,7 @@ export class EventQueue<E> implements AsyncIterableIterator<E> {
       return;
     }
     if (this.items.length >= this.bufferSize) {
-      this.fail(new InformerOverflowError(this.bufferSize));
+      this.fail(this.overflowError(this.bufferSize));
       return;
     }
     this.items.push(item);

@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { type ExecutionArgs, type ExecutionResult, print } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+
+import { errorCode } from '@fleetgraph/lib/errors';
+import { createFormatError, handleGraphQLHttp, metricsPlugin, sendJson } from '@fleetgraph/lib/subgraph';
+import { type Logger, silentLogger } from '@fleetgraph/lib/telemetry';
+
+import { closeDataSources, FleetDataSource, type GatewayContext } from './dataSource.ts';
+import { createExplorer } from './explorer/explorer.ts';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
+import { SubgraphHealth } from './subgraphHealth.ts';
+import { SubscriptionExecutor } from './subscriptions/executor.ts';
+import { UpstreamClients } from './subscriptions/upstreamClients.ts';
+import { describeSource, type SupergraphSource, supergraphHook } from './supergraph.ts';
+
+export interface GatewayOptions {
+  supergraph: SupergraphSource;
+  /**
+   * subgraph URLs by name, overriding the URLs written in the supergraph
+   * @default {} (the supergraph's URLs)
+   */
+  subgraphUrls?: Record<string, string>;
+  /** @default 4000 */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default '/graphql' */
+  path?: string;
+  /** @default silentLogger */
+  log?: Logger;
+  /** hide messages of uncoded errors @default process.env.NODE_ENV === 'production' */
+  maskErrors?: boolean;
+  /** serve the GraphiQL explorer to browsers @default true */
+  explorer?: boolean;
+}
+
+export interface Gateway extends AsyncDisposable {
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly metrics: GatewayMetrics;
+  /** loads the supergraph and listens */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * fleetgraph's gateway: queries and mutations through @apollo/gateway on Apollo Server 5, subscriptions over
+ * graphql-ws on the same port and path through fleetgraph's subscription executor, health, metrics and the explorer.
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const log = (options.log ?? silentLogger).child({ component: 'gateway' });
+  const path = options.path ?? '/graphql';
+  const host = options.host ?? '127.0.0.1';
+  const overrides = options.subgraphUrls ?? {};
+  const metrics = createGatewayMetrics();
+  const services = new Map<string, FleetDataSource>();
+  const executor = new SubscriptionExecutor({
+    services: () => Object.fromEntries(services),
+    urlOf: (name) => services.get(name)?.url,
+    clients: new UpstreamClients(log.child({ component: 'upstream' })),
+    log: log.child({ component: 'subscriptions' }),
+    onChange: ({ upstream, downstream }) => {
+      metrics.upstreamSubscriptions.set(upstream);
+      metrics.subscriptions.set(downstream);
+    },
+  });
+  const health = new SubgraphHealth(() => services);
+  let loaded = false;
+  let stopping = false;
+  let port = 0;
+
+  const apolloGateway = new ApolloGateway({
+    supergraphSdl: supergraphHook(options.supergraph, log),
+    buildService: ({ name, url }) => {
+      const target = overrides[name] ?? url;
+      if (!target) throw new Error(`subgraph "${name}" has no URL in the supergraph and none was given`);
+      const ds = new FleetDataSource(target);
+      services.set(name, ds);
+      return ds;
+    },
+    logger: {
+      debug: (m) => log.debug(String(m)),
+      info: (m) => log.debug(String(m)),
+      warn: (m) => log.warn(String(m)),
+      error: (m) => log.error(String(m)),
+    },
+  });
+  apolloGateway.onSchemaLoadOrUpdate(({ coreSupergraphSdl }) => {
+    executor.update(coreSupergraphSdl);
+    loaded = true;
+  });
+  const mask = options.maskErrors ?? process.env['NODE_ENV'] === 'production';
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway: apolloGateway,
+    formatError: createFormatError({ mask, isKnownCode: (c) => errorCode(c) !== undefined }),
+    includeStacktraceInErrorResponses: process.env['NODE_ENV'] === 'development',
+    plugins: [metricsPlugin(metrics)],
+  });
+  const contextOf = (req: IncomingMessage | undefined): Promise<GatewayContext> =>
+    Promise.resolve({ requestId: (req?.headers['x-request-id'] as string | undefined) ?? randomUUID() });
+  const explorer = options.explorer === false ? undefined : createExplorer({ graphqlPath: path });
+
+  const httpServer: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz') {
+      void health.check().then((subgraphs) => {
+        const ready = loaded && !stopping && Object.values(subgraphs).every((s) => s === 'ok');
+        sendJson(res, ready ? 200 : 503, {
+          status: ready ? 'ready' : stopping ? 'stopping' : 'not ready',
+          supergraph: loaded ? 'loaded' : 'not loaded',
+          subgraphs,
+        });
+      });
+      return;
+    }
+    if (url.pathname === '/metrics') {
+      void metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(text);
+      });
+      return;
+    }
+    if (explorer?.handle(req, res)) return;
+    if (url.pathname !== path) return sendJson(res, 404, { message: `not found; GraphQL is at ${path}` });
+    void handleGraphQLHttp(req, res, url, { server: apollo, context: contextOf });
+  });
+
+  const wss = new WebSocketServer({ noServer: true });
+  httpServer.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== path || stopping) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+  const wsServer = useServer<Record<string, unknown>, { request: IncomingMessage }>(
+    {
+      schema: () => {
+        const schema = executor.schema;
+        if (!schema) throw new Error('the supergraph is not loaded yet');
+        return schema;
+      },
+      context: (ctx) => contextOf(ctx.extra.request),
+      onSubscribe: (_ctx, _id, payload) => {
+        const isSubscription = /^\s*subscription\b/m.test(payload.query);
+        metrics.requests.inc({ operation: isSubscription ? 'subscription' : 'query', transport: 'ws' });
+      },
+      execute: (args: ExecutionArgs) => executeOverWs(apollo, args),
+      subscribe: (args: ExecutionArgs) => executor.subscribe(args, ''),
+      onNext: () => {
+        metrics.events.inc();
+      },
+    },
+    wss,
+  );
+
+  const gateway: Gateway = {
+    get url() {
+      return `http://${host}:${port}${path}`;
+    },
+    get wsUrl() {
+      return `ws://${host}:${port}${path}`;
+    },
+    get port() {
+      return port;
+    },
+    metrics,
+    async start() {
+      log.info('loading supergraph', { source: describeSource(options.supergraph) });
+      await apollo.start();
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(options.port ?? 4000, host, () => {
+          httpServer.off('error', reject);
+          resolve();
+        });
+      });
+      port = (httpServer.address() as AddressInfo).port;
+      log.info('listening', { url: gateway.url });
+    },
+    async close() {
+      if (stopping) return;
+      stopping = true;
+      await wsServer.dispose();
+      await executor.dispose();
+      const closed = new Promise<void>((r) => httpServer.close(() => r()));
+      httpServer.closeIdleConnections();
+      const grace = setTimeout(() => httpServer.closeAllConnections(), 5000);
+      grace.unref();
+      await closed;
+      clearTimeout(grace);
+      await apollo.stop();
+      await closeDataSources();
+    },
+    [Symbol.asyncDispose]() {
+      return gateway.close();
+    },
+  };
+  return gateway;
+}
+
+/** a query or mutation sent over graphql-ws runs exactly as over HTTP */
+async function executeOverWs(
+  apollo: ApolloServer<GatewayContext>,
+  args: ExecutionArgs,
+): Promise<ExecutionResult> {
+  const response = await apollo.executeOperation(
+    {
+      query: print(args.document),
+      ...(args.variableValues ? { variables: args.variableValues as Record<string, unknown> } : {}),
+      ...(args.operationName ? { operationName: args.operationName } : {}),
+    },
+    { contextValue: args.contextValue as GatewayContext },
+  );
+  if (response.body.kind !== 'single') return { errors: [] };
+  return response.body.singleResult as ExecutionResult;
+}

@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { ApolloServer, type BaseContext } from '@apollo/server';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import { type DocumentNode, type ExecutionArgs, GraphQLSchema, subscribe } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+
+import { errorCode } from '../errors/index.ts';
+import { type Logger, silentLogger } from '../telemetry/index.ts';
+import { createFormatError } from './formatError.ts';
+import { handleGraphQLHttp, sendJson } from './httpHost.ts';
+import { createSubgraphMetrics, metricsPlugin, type SubgraphMetrics } from './metrics.ts';
+import { SubscriptionTracker } from './subscriptionTracker.ts';
+
+/** What every resolver of a fleetgraph subgraph receives, plus what the subgraph's own `context` adds. */
+export interface SubgraphContext extends BaseContext {
+  log: Logger;
+  requestId: string;
+}
+
+export interface Readiness {
+  ready: boolean;
+  /** per-check detail, reported by /readyz */
+  checks?: Record<string, unknown>;
+}
+
+export interface SubgraphServerOptions<C extends SubgraphContext> {
+  /** the subgraph's name, used in logs and metrics */
+  name: string;
+  /** the subgraph SDL (schema/<name>.graphql) */
+  typeDefs: DocumentNode;
+  /** resolvers, including Subscription fields and `__resolveReference` */
+  resolvers: GraphQLResolverMap<C>;
+  /**
+   * adds the subgraph's own fields to each operation's context (for subscriptions, once per subscription)
+   * @default nothing added
+   */
+  context?: (base: SubgraphContext, req: IncomingMessage | undefined) => C | Promise<C>;
+  /**
+   * readiness for /readyz (e.g. every informer synced). Also gated on the server having started.
+   * @default always ready
+   */
+  readiness?: () => Readiness;
+  /** @default 0 (an ephemeral port) */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** HTTP and WebSocket path @default '/graphql' */
+  path?: string;
+  /** @default silentLogger */
+  log?: Logger;
+  /**
+   * hide messages of uncoded errors and stacks (production)
+   * @default process.env.NODE_ENV === 'production'
+   */
+  maskErrors?: boolean;
+  /**
+   * how long close() waits for open HTTP requests before cutting connections
+   * @default 5000
+   */
+  shutdownGraceMs?: number;
+}
+
+export interface SubgraphServer extends AsyncDisposable {
+  /** http://host:port/graphql, once listening */
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly schema: GraphQLSchema;
+  readonly metrics: SubgraphMetrics;
+  /** listens; resolves when the port is bound */
+  listen(): Promise<void>;
+  /** graceful: /readyz goes unready, open subscriptions are completed, then connections close */
+  close(): Promise<void>;
+}
+
+/**
+ * One function that builds a subgraph server from its SDL and resolvers: GraphQL over HTTP and graphql-ws on the
+ * same port and path, /healthz, /readyz, /metrics, logs and graceful shutdown.
+ */
+export function createSubgraphServer<C extends SubgraphContext>(
+  options: SubgraphServerOptions<C>,
+): SubgraphServer {
+  const log = (options.log ?? silentLogger).child({ subgraph: options.name });
+  const path = options.path ?? '/graphql';
+  const schema = buildSubgraphSchema([{ typeDefs: options.typeDefs, resolvers: options.resolvers }]);
+  const metrics = createSubgraphMetrics(options.name);
+  const tracker = new SubscriptionTracker(metrics);
+  const mask = options.maskErrors ?? process.env['NODE_ENV'] === 'production';
+  const formatError = createFormatError({ mask, isKnownCode: (c) => errorCode(c) !== undefined });
+  const apollo = new ApolloServer<C>({
+    schema,
+    formatError,
+    introspection: true,
+    includeStacktraceInErrorResponses: process.env['NODE_ENV'] === 'development',
+    plugins: [metricsPlugin(metrics)],
+    logger: {
+      debug: (m) => log.debug(String(m)),
+      info: (m) => log.info(String(m)),
+      warn: (m) => log.warn(String(m)),
+      error: (m) => log.error(String(m)),
+    },
+  });
+  const makeContext = async (req: IncomingMessage | undefined): Promise<C> => {
+    const requestId = (req?.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    const base: SubgraphContext = { log: log.child({ requestId }), requestId };
+    return options.context ? options.context(base, req) : (base as C);
+  };
+
+  let started = false;
+  let stopping = false;
+  let port = 0;
+  const host = options.host ?? '127.0.0.1';
+
+  const httpServer: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz') {
+      const r = options.readiness?.() ?? { ready: true };
+      const ready = started && !stopping && r.ready;
+      return sendJson(res, ready ? 200 : 503, {
+        status: ready ? 'ready' : stopping ? 'stopping' : 'not ready',
+        ...(r.checks ? { checks: r.checks } : {}),
+      });
+    }
+    if (url.pathname === '/metrics') {
+      void metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(text);
+      });
+      return;
+    }
+    if (url.pathname !== path) return sendJson(res, 404, { message: `not found; GraphQL is at ${path}` });
+    void handleGraphQLHttp(req, res, url, { server: apollo, context: makeContext });
+  });
+
+  const wss = new WebSocketServer({ noServer: true });
+  httpServer.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== path || stopping) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+  const wsServer = useServer<Record<string, unknown>, { request: IncomingMessage }>(
+    {
+      schema,
+      context: (ctx) => makeContext(ctx.extra.request),
+      onSubscribe: () => {
+        metrics.requests.inc({ operation: 'subscription', transport: 'ws' });
+      },
+      subscribe: async (args: ExecutionArgs) => tracker.track(await subscribe(args)),
+    },
+    wss,
+  );
+
+  const server: SubgraphServer = {
+    get url() {
+      return `http://${host}:${port}${path}`;
+    },
+    get wsUrl() {
+      return `ws://${host}:${port}${path}`;
+    },
+    get port() {
+      return port;
+    },
+    schema,
+    metrics,
+    async listen() {
+      await apollo.start();
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(options.port ?? 0, host, () => {
+          httpServer.off('error', reject);
+          resolve();
+        });
+      });
+      port = (httpServer.address() as AddressInfo).port;
+      started = true;
+      log.info('listening', { url: server.url });
+    },
+    async close() {
+      if (stopping) return;
+      stopping = true;
+      log.info('shutting down', { subscriptions: tracker.size });
+      await tracker.completeAll();
+      await wsServer.dispose();
+      const closed = new Promise<void>((r) => httpServer.close(() => r()));
+      httpServer.closeIdleConnections();
+      const grace = setTimeout(() => httpServer.closeAllConnections(), options.shutdownGraceMs ?? 5000);
+      grace.unref();
+      await closed;
+      clearTimeout(grace);
+      await apollo.stop();
+      log.info('stopped');
+    },
+    [Symbol.asyncDispose]() {
+      return server.close();
+    },
+  };
+  return server;
+}

@@ -1,0 +1,19 @@
+export {
+  createSubgraphServer,
+  type Readiness,
+  type SubgraphContext,
+  type SubgraphServer,
+  type SubgraphServerOptions,
+} from './createSubgraphServer.ts';
+export { createFormatError } from './formatError.ts';
+export {
+  BodyError,
+  handleGraphQLHttp,
+  readBody,
+  sendGraphQLError,
+  sendJson,
+  type GraphQLHttpOptions,
+} from './httpHost.ts';
+export { metricsPlugin, type SubgraphMetrics } from './metrics.ts';
+export { loadBaseSubgraphConfig, type BaseSubgraphConfig } from './baseConfig.ts';
+export { runMain, type Runnable } from './runMain.ts';

@@ -1,0 +1,20 @@
+import { runMain } from '@fleetgraph/lib/subgraph';
+
+import { loadConfig } from './config.ts';
+import { createRegistry } from './kube.ts';
+import { createClustersSubgraph } from './subgraph.ts';
+
+/** process entry of the clusters subgraph */
+runMain({
+  service: 'clusters',
+  loadConfig: () => loadConfig(),
+  create: (config, log) =>
+    createClustersSubgraph({
+      registry: createRegistry(config.kube, log),
+      probePeriodMs: config.probePeriodMs,
+      probeTimeoutMs: config.probeTimeoutMs,
+      port: config.port,
+      host: config.host,
+      log,
+    }),
+});

@@ -1,0 +1,154 @@
+import type { ClusterRegistry, ProbeResult, RegisteredCluster } from '@fleetgraph/lib/kube';
+import type { Logger } from '@fleetgraph/lib/telemetry';
+
+import { type ClusterModel, type ClusterStatusModel, statusChanged, UNPROBED } from './model.ts';
+
+/**
+ * Active probing of every cluster of the registry, on a fixed period, and the status it finds. A change (see
+ * statusChanged) is published to listeners as soon as the probe that found it finishes, so a transition is seen
+ * within one probe period plus the probe timeout.
+ */
+
+export type ClusterListener = (cluster: ClusterModel) => void;
+
+export interface ClusterMonitorOptions {
+  registry: ClusterRegistry;
+  /** probes one cluster; never throws */
+  probe: (cluster: RegisteredCluster, signal: AbortSignal) => Promise<ProbeResult>;
+  /** @default 10_000 */
+  periodMs?: number;
+  log: Logger;
+}
+
+export interface ClusterMonitor extends AsyncDisposable {
+  /** probes every cluster once, then keeps probing on the period */
+  start(): Promise<void>;
+  /** true once every current cluster has been probed at least once */
+  probedAll(): boolean;
+  list(): ClusterModel[];
+  get(name: string): ClusterModel | undefined;
+  /** called synchronously on every change, and for clusters added later; returns an unsubscribe function */
+  subscribe(listener: ClusterListener): () => void;
+  stop(): Promise<void>;
+}
+
+function toStatus(p: ProbeResult): ClusterStatusModel {
+  return {
+    phase: p.outcome,
+    ready: p.outcome === 'READY',
+    reason: p.reason,
+    message: p.message,
+    lastProbeTime: p.at.toISOString(),
+    probeLatencyMs: Math.round(p.latencyMs * 10) / 10,
+  };
+}
+
+export function createClusterMonitor(options: ClusterMonitorOptions): ClusterMonitor {
+  const periodMs = options.periodMs ?? 10_000;
+  const states = new Map<string, ClusterModel>();
+  const listeners = new Set<ClusterListener>();
+  const inFlight = new Map<string, Promise<void>>();
+  const stopper = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let unsubscribeRegistry: (() => void) | undefined;
+
+  const publish = (model: ClusterModel): void => {
+    for (const l of listeners) {
+      try {
+        l(model);
+      } catch (e) {
+        options.log.warn('cluster listener failed', { error: e });
+      }
+    }
+  };
+
+  const set = (next: ClusterModel): void => {
+    const prev = states.get(next.name);
+    states.set(next.name, next);
+    if (!prev || statusChanged(prev, next)) publish(next);
+  };
+
+  const probeOne = (cluster: RegisteredCluster): Promise<void> => {
+    const running = inFlight.get(cluster.name);
+    if (running) return running;
+    const p = (async () => {
+      const result = await options.probe(cluster, stopper.signal);
+      if (stopper.signal.aborted) return;
+      const current = options.registry.get(cluster.name);
+      if (!current) return; // removed while probing
+      const prev = states.get(cluster.name);
+      if (prev?.status.phase !== result.outcome)
+        options.log.info('cluster status', {
+          cluster: cluster.name,
+          phase: result.outcome,
+          reason: result.reason,
+        });
+      set({
+        name: cluster.name,
+        role: current.role,
+        kubernetesVersion: result.gitVersion ?? prev?.kubernetesVersion ?? null,
+        status: toStatus(result),
+      });
+    })().finally(() => inFlight.delete(cluster.name));
+    inFlight.set(cluster.name, p);
+    return p;
+  };
+
+  const probeAll = (): Promise<void> =>
+    Promise.all(options.registry.list().map((c) => probeOne(c))).then(() => undefined);
+
+  const monitor: ClusterMonitor = {
+    async start() {
+      unsubscribeRegistry = options.registry.subscribe((e) => {
+        if (e.type === 'REMOVED') {
+          states.delete(e.cluster.name);
+          return;
+        }
+        const prev = states.get(e.cluster.name);
+        if (!prev)
+          set({ name: e.cluster.name, role: e.cluster.role, kubernetesVersion: null, status: UNPROBED });
+        else if (prev.role !== e.cluster.role) set({ ...prev, role: e.cluster.role });
+        void probeOne(e.cluster);
+      });
+      for (const c of options.registry.list()) {
+        if (!states.has(c.name))
+          states.set(c.name, { name: c.name, role: c.role, kubernetesVersion: null, status: UNPROBED });
+      }
+      await probeAll();
+      const tick = (): void => {
+        timer = setTimeout(() => void probeAll().finally(() => !stopper.signal.aborted && tick()), periodMs);
+        timer.unref();
+      };
+      tick();
+    },
+    probedAll() {
+      return options.registry
+        .list()
+        .every((c) => (states.get(c.name)?.status.phase ?? 'UNKNOWN') !== 'UNKNOWN');
+    },
+    list() {
+      return options.registry
+        .list()
+        .map((c) => states.get(c.name))
+        .filter((m): m is ClusterModel => m !== undefined);
+    },
+    get(name) {
+      return options.registry.get(name) ? states.get(name) : undefined;
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async stop() {
+      stopper.abort();
+      if (timer) clearTimeout(timer);
+      unsubscribeRegistry?.();
+      listeners.clear();
+      await Promise.allSettled(inFlight.values());
+    },
+    [Symbol.asyncDispose]() {
+      return monitor.stop();
+    },
+  };
+  return monitor;
+}

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+
+import type { ClusterRegistry } from '@fleetgraph/lib/kube';
+import { createSubgraphServer, type SubgraphServer } from '@fleetgraph/lib/subgraph';
+import { type Logger, silentLogger } from '@fleetgraph/lib/telemetry';
+import { parse } from 'graphql';
+
+import type { ClustersContext } from './context.ts';
+import { probe } from './kube.ts';
+import { type ClusterMonitor, createClusterMonitor } from './monitor.ts';
+import { resolvers } from './resolvers.ts';
+
+export const typeDefs = parse(
+  readFileSync(new URL('../../../schema/clusters.graphql', import.meta.url), 'utf8'),
+);
+
+export interface ClustersSubgraphOptions {
+  /** the member-cluster registry (started by start()) */
+  registry: ClusterRegistry;
+  /** @default 10_000 */
+  probePeriodMs?: number;
+  /** @default 3_000 */
+  probeTimeoutMs?: number;
+  /** @default 0 (ephemeral) */
+  port?: number;
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default silentLogger */
+  log?: Logger;
+}
+
+export interface ClustersSubgraph extends AsyncDisposable {
+  server: SubgraphServer;
+  /** the GraphQL URL, once listening */
+  readonly url: string;
+  monitor: ClusterMonitor;
+  /** listens at once (/readyz answers 503), then syncs the registry and probes every cluster once */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createClustersSubgraph(options: ClustersSubgraphOptions): ClustersSubgraph {
+  const log = options.log ?? silentLogger;
+  const timeoutMs = options.probeTimeoutMs ?? 3_000;
+  const monitor = createClusterMonitor({
+    registry: options.registry,
+    probe: (cluster, signal) => probe(cluster, timeoutMs, signal),
+    periodMs: options.probePeriodMs ?? 10_000,
+    log,
+  });
+  let ready = false;
+  const server = createSubgraphServer<ClustersContext>({
+    name: 'clusters',
+    typeDefs,
+    resolvers,
+    context: (base) => ({ ...base, monitor }),
+    readiness: () => ({
+      ready,
+      checks: { registrySynced: options.registry.hasSynced(), probedAll: monitor.probedAll() },
+    }),
+    log,
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    ...(options.host !== undefined ? { host: options.host } : {}),
+  });
+  const subgraph: ClustersSubgraph = {
+    server,
+    get url() {
+      return server.url;
+    },
+    monitor,
+    async start() {
+      await server.listen();
+      await options.registry.start();
+      await monitor.start();
+      ready = true;
+    },
+    async close() {
+      ready = false;
+      await server.close();
+      await monitor.stop();
+      await options.registry.stop();
+    },
+    [Symbol.asyncDispose]() {
+      return subgraph.close();
+    },
+  };
+  return subgraph;
+}

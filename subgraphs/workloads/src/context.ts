@@ -1,0 +1,8 @@
+import type { SubgraphContext } from '@fleetgraph/lib/subgraph';
+
+import type { PodSource } from './kube.ts';
+
+/** What the workloads subgraph's resolvers receive. */
+export interface WorkloadsContext extends SubgraphContext {
+  pods: PodSource;
+}
