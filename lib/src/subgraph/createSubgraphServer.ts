@@ -59,7 +59,8 @@ export interface SubgraphServerOptions<C extends SubgraphContext> {
    */
   maskErrors?: boolean;
   /**
-   * how long close() waits for open HTTP requests before cutting connections
+   * how long close() waits for subscription sources to return, then for open HTTP requests before cutting
+   * connections
    * @default 5000
    */
   shutdownGraceMs?: number;
@@ -188,7 +189,7 @@ export function createSubgraphServer<C extends SubgraphContext>(
       if (stopping) return;
       stopping = true;
       log.info('shutting down', { subscriptions: tracker.size });
-      await tracker.completeAll();
+      await tracker.completeAll(options.shutdownGraceMs ?? 5000);
       await wsServer.dispose();
       const closed = new Promise<void>((r) => httpServer.close(() => r()));
       httpServer.closeIdleConnections();

@@ -14,7 +14,8 @@ function isAsyncIterator(v: SubscribeResult): v is AsyncIterableIterator<Executi
  * client) and the active-subscriptions gauge stays exact.
  */
 export class SubscriptionTracker {
-  private readonly open = new Map<AsyncIterableIterator<ExecutionResult>, AsyncGenerator<ExecutionResult>>();
+  /** each open subscription's shutdown: ends its pending next() and asks its source to return */
+  private readonly open = new Map<AsyncIterableIterator<ExecutionResult>, () => Promise<unknown>>();
 
   constructor(private readonly metrics: SubgraphMetrics) {}
 
@@ -34,9 +35,16 @@ export class SubscriptionTracker {
       this.open.delete(inner);
       this.metrics.subscriptionsActive.dec();
     };
+    // Shutdown must not wait for the source: an async generator suspended in an `await` queues return() until it
+    // yields again, which may be never. So the pending next() is ended here, and graphql-ws sends `complete`.
+    let stop: () => void = () => undefined;
+    const stopped = new Promise<IteratorResult<ExecutionResult>>((resolve) => {
+      stop = () => resolve({ done: true, value: undefined });
+    });
     const wrapped: AsyncGenerator<ExecutionResult> = {
       async next() {
-        const r = await inner.next();
+        if (done) return { done: true, value: undefined };
+        const r = await Promise.race([inner.next(), stopped]);
         if (r.done) finish();
         return r;
       },
@@ -56,12 +64,26 @@ export class SubscriptionTracker {
         await this.return(undefined);
       },
     };
-    this.open.set(inner, wrapped);
+    this.open.set(inner, async () => {
+      finish();
+      stop();
+      return inner.return?.(undefined);
+    });
     return wrapped;
   }
 
-  /** ends every open subscription */
-  async completeAll(): Promise<void> {
-    await Promise.allSettled([...this.open.values()].map((w) => w.return(undefined)));
+  /**
+   * ends every open subscription at once (each client gets `complete`), then waits up to `graceMs` for their
+   * sources to release what they hold
+   */
+  async completeAll(graceMs: number): Promise<void> {
+    const returned = Promise.allSettled([...this.open.values()].map((end) => end()));
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((r) => {
+      timer = setTimeout(r, graceMs);
+      timer.unref();
+    });
+    await Promise.race([returned, grace]);
+    clearTimeout(timer);
   }
 }
