@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { type ExecutionArgs, type ExecutionResult, print } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -12,8 +12,9 @@ import { errorCode } from '@fleetgraph/lib/errors';
 import { createFormatError, handleGraphQLHttp, metricsPlugin, sendJson } from '@fleetgraph/lib/subgraph';
 import { type Logger, silentLogger } from '@fleetgraph/lib/telemetry';
 
-import { closeDataSources, FleetDataSource, type GatewayContext } from './dataSource.ts';
+import { ConnectionPool, FleetDataSource, type GatewayContext } from './dataSource.ts';
 import { createExplorer } from './explorer/explorer.ts';
+import { SUBSCRIPTION_NOT_SUPPORTED } from './errors.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { SubgraphHealth } from './subgraphHealth.ts';
 import { SubscriptionExecutor } from './subscriptions/executor.ts';
@@ -62,6 +63,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const overrides = options.subgraphUrls ?? {};
   const metrics = createGatewayMetrics();
   const services = new Map<string, FleetDataSource>();
+  const pool = new ConnectionPool();
   const executor = new SubscriptionExecutor({
     services: () => Object.fromEntries(services),
     urlOf: (name) => services.get(name)?.url,
@@ -82,7 +84,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     buildService: ({ name, url }) => {
       const target = overrides[name] ?? url;
       if (!target) throw new Error(`subgraph "${name}" has no URL in the supergraph and none was given`);
-      const ds = new FleetDataSource(target);
+      const ds = new FleetDataSource(name, target, pool);
       services.set(name, ds);
       return ds;
     },
@@ -102,7 +104,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     gateway: apolloGateway,
     formatError: createFormatError({ mask, isKnownCode: (c) => errorCode(c) !== undefined }),
     includeStacktraceInErrorResponses: process.env['NODE_ENV'] === 'development',
-    plugins: [metricsPlugin(metrics)],
+    plugins: [metricsPlugin(metrics), rejectHttpSubscriptions(path)],
   });
   const contextOf = (req: IncomingMessage | undefined): Promise<GatewayContext> =>
     Promise.resolve({ requestId: (req?.headers['x-request-id'] as string | undefined) ?? randomUUID() });
@@ -200,13 +202,32 @@ export function createGateway(options: GatewayOptions): Gateway {
       await closed;
       clearTimeout(grace);
       await apollo.stop();
-      await closeDataSources();
+      await pool.close();
     },
     [Symbol.asyncDispose]() {
       return gateway.close();
     },
   };
   return gateway;
+}
+
+/**
+ * A subscription sent over HTTP gets a coded 400 naming graphql-ws (without this, @apollo/gateway answers 500
+ * "Execution of subscriptions not supported by gateway" with INTERNAL_SERVER_ERROR).
+ */
+function rejectHttpSubscriptions(path: string): ApolloServerPlugin<GatewayContext> {
+  return {
+    requestDidStart: () =>
+      Promise.resolve({
+        didResolveOperation(ctx) {
+          if (ctx.operation?.operation !== 'subscription') return Promise.resolve();
+          throw SUBSCRIPTION_NOT_SUPPORTED.err(
+            `subscriptions are served over graphql-ws (WebSocket) at ${path}, not over HTTP`,
+            { extensions: { http: { status: 400 } } },
+          );
+        },
+      }),
+  };
 }
 
 /** a query or mutation sent over graphql-ws runs exactly as over HTTP */

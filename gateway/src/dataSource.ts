@@ -1,14 +1,31 @@
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway/dist/datasources/types.js';
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { GraphQLError } from 'graphql';
 import { Agent, fetch as undiciFetch } from 'undici';
 
-/** one keep-alive connection pool for every subgraph fetch of this gateway */
-const agent = new Agent({ keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000, connections: 64 });
+import { SUBGRAPH_UNAVAILABLE } from './errors.ts';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 
-const keepAliveFetcher = ((url: string, init?: Parameters<typeof undiciFetch>[1]) =>
-  undiciFetch(url, { ...init, dispatcher: agent })) as unknown as Fetcher;
+/**
+ * One keep-alive connection pool for every subgraph fetch of one gateway, closed with that gateway (one per
+ * gateway, not per module: closing one gateway must not break another in the same process).
+ */
+export class ConnectionPool {
+  private readonly agent = new Agent({
+    keepAliveTimeout: 30_000,
+    keepAliveMaxTimeout: 120_000,
+    connections: 64,
+  });
+
+  readonly fetcher = ((url: string, init?: Parameters<typeof undiciFetch>[1]) =>
+    undiciFetch(url, { ...init, dispatcher: this.agent })) as unknown as Fetcher;
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
 
 /** Context the gateway hands to data sources (HTTP operations and subscription events alike). */
 export interface GatewayContext {
@@ -20,8 +37,29 @@ export interface GatewayContext {
  * logs of one operation can be followed across services. Identity headers arrive with the identity issue.
  */
 export class FleetDataSource extends RemoteGraphQLDataSource<GatewayContext & Record<string, unknown>> {
-  constructor(url: string) {
-    super({ url, fetcher: keepAliveFetcher });
+  constructor(
+    readonly name: string,
+    url: string,
+    pool: ConnectionPool,
+  ) {
+    super({ url, fetcher: pool.fetcher });
+  }
+
+  /** a subgraph that cannot be reached becomes SUBGRAPH_UNAVAILABLE naming it; the fields it owns come back null */
+  override async process(
+    options: GraphQLDataSourceProcessOptions<GatewayContext & Record<string, unknown>>,
+  ): Promise<GatewayGraphQLResponse> {
+    try {
+      return await super.process(options);
+    } catch (e) {
+      if (e instanceof GraphQLError && typeof e.extensions['code'] === 'string') throw e;
+      const cause = e instanceof Error && e.cause instanceof Error ? e.cause : e;
+      const reason = cause instanceof Error ? cause.message : String(cause);
+      throw SUBGRAPH_UNAVAILABLE.err(`subgraph "${this.name}" is unavailable: ${reason}`, {
+        cause: e,
+        extensions: { serviceName: this.name },
+      });
+    }
   }
 
   override willSendRequest(
@@ -30,8 +68,4 @@ export class FleetDataSource extends RemoteGraphQLDataSource<GatewayContext & Re
     const requestId = options.context?.requestId;
     if (requestId) options.request.http?.headers.set('x-request-id', requestId);
   }
-}
-
-export async function closeDataSources(): Promise<void> {
-  await agent.close();
 }

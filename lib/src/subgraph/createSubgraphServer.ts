@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { type DocumentNode, type ExecutionArgs, GraphQLSchema, subscribe } from 'graphql';
@@ -98,7 +99,8 @@ export function createSubgraphServer<C extends SubgraphContext>(
     formatError,
     introspection: true,
     includeStacktraceInErrorResponses: process.env['NODE_ENV'] === 'development',
-    plugins: [metricsPlugin(metrics)],
+    // inline traces (ftv1) feed Apollo's hosted usage reporting, which fleetgraph does not use
+    plugins: [metricsPlugin(metrics), ApolloServerPluginInlineTraceDisabled()],
     logger: {
       debug: (m) => log.debug(String(m)),
       info: (m) => log.info(String(m)),

@@ -33,7 +33,13 @@ export function runMain<Cfg extends Pick<BaseSubgraphConfig, 'logLevel' | 'logJs
     json: config.logJson,
     attrs: { service: options.service },
   });
-  const service = options.create(config, log);
+  let service: Runnable;
+  try {
+    service = options.create(config, log);
+  } catch (e) {
+    log.error('failed to start', { error: e });
+    process.exit(1);
+  }
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

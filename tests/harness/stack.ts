@@ -1,0 +1,154 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import {
+  freePort,
+  type ServiceProcess,
+  spawnService,
+  stopService,
+  waitForLine,
+  waitForReady,
+} from './processes.ts';
+
+/**
+ * The whole fleetgraph stack as separate processes, started in order and each checked ready: kube-sim's demo fleet
+ * (unless a kubeconfig is given), every subgraph of schema/subgraphs.json, then the gateway. Used by `npm start`
+ * and by the end-to-end tests.
+ */
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface StackOptions {
+  /** serve this cluster instead of starting kube-sim @default undefined (kube-sim's demo fleet) */
+  kubeconfig?: string;
+  /** kube-sim's fleet @default 'demo' */
+  fleet?: string;
+  /** where kube-sim writes kubeconfigs and users.json @default '.fleetgraph' */
+  outDir?: string;
+  /** the gateway's port; 0 picks a free one @default 4000 */
+  port?: number;
+  /** the clusters subgraph's probe period @default 10000 */
+  probePeriodMs?: number;
+  /** @default 'info' */
+  logLevel?: string;
+  /** every line a process prints, with its name @default ignore */
+  onLine?: (name: string, line: string) => void;
+  /** how long each process may take to become ready @default 60000 */
+  readyTimeoutMs?: number;
+}
+
+export interface Stack extends AsyncDisposable {
+  gatewayUrl: string;
+  gatewayWsUrl: string;
+  /** subgraph name → its GraphQL URL */
+  subgraphUrls: Record<string, string>;
+  /** kube-sim's cluster kubeconfig paths by name (empty with an external kubeconfig) */
+  kubeconfigs: Record<string, string>;
+  /** the host cluster's kubeconfig path */
+  hostKubeconfig: string;
+  processes: Map<string, ServiceProcess>;
+  /** stops every process, the gateway first */
+  stop(): Promise<void>;
+}
+
+interface SubgraphEntry {
+  url: string;
+  package: string;
+}
+
+function subgraphList(): Record<string, SubgraphEntry> {
+  return JSON.parse(readFileSync(join(repoRoot, 'schema', 'subgraphs.json'), 'utf8')) as Record<
+    string,
+    SubgraphEntry
+  >;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const onLine = options.onLine ?? (() => {});
+  const timeout = options.readyTimeoutMs ?? 60_000;
+  const processes = new Map<string, ServiceProcess>();
+  const started: ServiceProcess[] = [];
+  const baseEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: options.logLevel ?? 'info' };
+  const stop = async (): Promise<void> => {
+    for (const p of [...started].reverse()) await stopService(p);
+  };
+  try {
+    let hostKubeconfig = options.kubeconfig ?? '';
+    const kubeconfigs: Record<string, string> = {};
+    if (!options.kubeconfig) {
+      const sim = spawnService({
+        name: 'kube-sim',
+        entry: 'kube-sim/src/cli.ts',
+        args: ['--fleet', options.fleet ?? 'demo', '--out', options.outDir ?? '.fleetgraph'],
+        cwd: repoRoot,
+        env: baseEnv,
+        onLine,
+      });
+      processes.set('kube-sim', sim);
+      started.push(sim);
+      await waitForLine(sim, (l) => l === 'kube-sim ready', timeout);
+      for (const line of sim.lines) {
+        const m = /^cluster\s+(\S+)\s+(\S+)\s+kubeconfig\s+(\S+)/.exec(line);
+        if (m?.[1] && m[3]) kubeconfigs[m[1]] = resolve(repoRoot, m[3]);
+      }
+      hostKubeconfig = kubeconfigs['host'] ?? Object.values(kubeconfigs)[0] ?? '';
+      if (!hostKubeconfig) throw new Error('kube-sim printed no kubeconfig');
+    }
+    const subgraphUrls: Record<string, string> = {};
+    await Promise.all(
+      Object.entries(subgraphList()).map(async ([name, entry]) => {
+        const port = await freePort();
+        const p = spawnService({
+          name,
+          entry: join(entry.package, 'src', 'main.ts'),
+          cwd: repoRoot,
+          env: {
+            ...baseEnv,
+            PORT: String(port),
+            KUBECONFIG: hostKubeconfig,
+            ...(options.probePeriodMs ? { PROBE_PERIOD_MS: String(options.probePeriodMs) } : {}),
+          },
+          onLine,
+        });
+        processes.set(name, p);
+        started.push(p);
+        await waitForReady(p, `http://127.0.0.1:${port}/readyz`, timeout);
+        subgraphUrls[name] = `http://127.0.0.1:${port}/graphql`;
+      }),
+    );
+    const requested = options.port ?? 4000;
+    const port = requested === 0 ? await freePort() : requested;
+    const gateway = spawnService({
+      name: 'gateway',
+      entry: 'gateway/src/main.ts',
+      cwd: repoRoot,
+      env: {
+        ...baseEnv,
+        PORT: String(port),
+        SUPERGRAPH: join(repoRoot, 'schema', 'supergraph.graphql'),
+        SUBGRAPH_URLS: Object.entries(subgraphUrls)
+          .map(([n, u]) => `${n}=${u}`)
+          .join(','),
+      },
+      onLine,
+    });
+    processes.set('gateway', gateway);
+    started.push(gateway);
+    await waitForReady(gateway, `http://127.0.0.1:${port}/readyz`, timeout);
+    const stack: Stack = {
+      gatewayUrl: `http://127.0.0.1:${port}/graphql`,
+      gatewayWsUrl: `ws://127.0.0.1:${port}/graphql`,
+      subgraphUrls,
+      kubeconfigs,
+      hostKubeconfig,
+      processes,
+      stop,
+      [Symbol.asyncDispose]: stop,
+    };
+    return stack;
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
