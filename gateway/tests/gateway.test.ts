@@ -66,6 +66,22 @@ describe('gateway over HTTP', () => {
     expect(env.beta.references).toBe(3);
   });
 
+  it('answers with alpha data, null beta fields and SUBGRAPH_UNAVAILABLE naming beta when beta is down', async () => {
+    await using env = await startEnv();
+    await env.beta.server.close();
+    const res = await env.query('{ things { id name score } }');
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual({
+      things: [
+        { id: 't1', name: 'one', score: null },
+        { id: 't2', name: 'two', score: null },
+      ],
+    });
+    expect(res.body.errors?.map((e) => e.extensions)).toEqual([
+      expect.objectContaining({ code: 'SUBGRAPH_UNAVAILABLE', serviceName: 'beta' }),
+    ]);
+  });
+
   it('rejects an invalid query with a coded 400', async () => {
     await using env = await startEnv();
     const res = await env.query('{ things { nope } }');

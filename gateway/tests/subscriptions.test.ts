@@ -195,6 +195,59 @@ describe('federated subscriptions through the gateway (graphql-ws)', () => {
     expect(first.events).toHaveLength(4);
   });
 
+  it('replays the current state to a late joiner with another selection on the same upstream', async () => {
+    await using env = await startEnv();
+    const first = env.subscribe('subscription { thingChanged { id status score } }');
+    await first.waitForEvent();
+    await first.waitForEvent();
+    env.alpha.update('t2', { status: 'Down' });
+    await first.waitForEvent((e) =>
+      expect(e.data).toMatchObject({ thingChanged: { id: 't2', status: 'Down' } }),
+    );
+
+    // the same primary fetch on alpha, other beta fields: one upstream, its own group
+    const other = env.subscribe('subscription { thingChanged { id status detail { label } } }', undefined, {
+      client: env.client(),
+    });
+    const replayed = [await other.waitForEvent(), await other.waitForEvent()].map((e) => e.data);
+    expect(replayed).toEqual(
+      expect.arrayContaining([
+        { thingChanged: { id: 't1', status: 'Ready', detail: { label: 'detail of t1' } } },
+        { thingChanged: { id: 't2', status: 'Down', detail: { label: 'detail of t2' } } },
+      ]),
+    );
+    expect(await env.alpha.activeSubscriptions()).toBe(1);
+    expect(await env.upstreamGauge()).toBe(1);
+    env.alpha.update('t1', { status: 'Down' });
+    await other.waitForEvent((e) =>
+      expect(e.data).toEqual({
+        thingChanged: { id: 't1', status: 'Down', detail: { label: 'detail of t1' } },
+      }),
+    );
+    await first.waitForEvent((e) =>
+      expect(e.data).toEqual({ thingChanged: { id: 't1', status: 'Down', score: 20 } }),
+    );
+    await other.expectNoEvent(100);
+  });
+
+  it('opens one upstream per distinct upstream variables, and shares equal ones', async () => {
+    await using env = await startEnv();
+    const query =
+      'subscription ($ids: [ID!], $withScore: Boolean!) { thingChanged(ids: $ids) { id score @include(if: $withScore) } }';
+    const t1 = env.subscribe(query, { ids: ['t1'], withScore: true });
+    const t1b = env.subscribe(query, { withScore: false, ids: ['t1'] }, { client: env.client() });
+    const t2 = env.subscribe(query, { ids: ['t2'], withScore: true }, { client: env.client() });
+    await t1.waitForEvent((e) => expect(e.data).toEqual({ thingChanged: { id: 't1', score: 20 } }));
+    await t1b.waitForEvent((e) => expect(e.data).toEqual({ thingChanged: { id: 't1' } }));
+    await t2.waitForEvent((e) => expect(e.data).toEqual({ thingChanged: { id: 't2', score: 20 } }));
+    expect(await env.alpha.activeSubscriptions()).toBe(2);
+    expect(await env.upstreamGauge()).toBe(2);
+    env.alpha.update('t2', { status: 'Down' });
+    await t2.waitForEvent();
+    await t1.expectNoEvent(50);
+    expect(t1b.events).toHaveLength(1);
+  });
+
   it('gives a non-entity subscription opened after the first event its own upstream', async () => {
     await using env = await startEnv();
     const query = 'subscription { ticks(count: 3) }';
@@ -246,6 +299,22 @@ describe('federated subscriptions through the gateway (graphql-ws)', () => {
     expect(one.events).toHaveLength(1);
   });
 
+  it('closes the upstream when the last client connection drops', async () => {
+    await using env = await startEnv();
+    const client = env.client();
+    const subs = [
+      env.subscribe(WATCH_T1, undefined, { client }),
+      env.subscribe(WATCH_T1, undefined, { client }),
+    ];
+    for (const s of subs) await s.waitForEvent();
+    expect(await env.alpha.activeSubscriptions()).toBe(1);
+    expect(await env.downstreamGauge()).toBe(2);
+    await client.dispose();
+    await eventually(async () => expect(await env.alpha.activeSubscriptions()).toBe(0), { timeoutMs: 1000 });
+    await eventually(async () => expect(await env.downstreamGauge()).toBe(0));
+    expect(await env.upstreamGauge()).toBe(0);
+  });
+
   it('keeps the subscription open when beta is down: alpha data, null beta fields and a coded error', async () => {
     await using env = await startEnv();
     const sub = env.subscribe(WATCH_T1);
@@ -259,6 +328,7 @@ describe('federated subscriptions through the gateway (graphql-ws)', () => {
     });
     expect(event.errors?.length).toBeGreaterThan(0);
     expect(codes(event)).toContain('SUBGRAPH_UNAVAILABLE');
+    expect((event.errors as readonly Coded[]).map((e) => e.extensions?.['serviceName'])).toContain('beta');
     for (const code of codes(event)) expect(typeof code).toBe('string');
     expect(sub.ended).toBeUndefined();
 
