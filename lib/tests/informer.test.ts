@@ -284,6 +284,30 @@ describe('createInformer', () => {
     await sim.cluster().faults.online();
   });
 
+  it('fails a LIST that hangs after listPageTimeoutMs, reports it, and syncs once the server answers', async () => {
+    seed('i-hang-list', ['a', 'b']);
+    await sim.cluster().faults.offline('hang');
+    const errors: unknown[] = [];
+    const informer = createInformer<V1ConfigMap>({
+      kubeConfig: kubeConfigOf(sim),
+      path: '/api/v1/namespaces/i-hang-list/configmaps',
+      backoff: { initialMs: 50, maxMs: 200 },
+      listPageTimeoutMs: 200,
+      onError: (e) => errors.push(e),
+    });
+    informers.push(informer);
+    void informer.start().catch(() => undefined);
+    try {
+      await waitFor(() => errors.length > 0, 'the hung LIST to fail');
+      expect(informer.hasSynced()).toBe(false);
+      expect(informer.stats().lastError).toMatch(/TimeoutError|aborted/i);
+    } finally {
+      await sim.cluster().faults.online();
+    }
+    await informer.synced();
+    expect(cacheState(informer)).toEqual(serverState('i-hang-list'));
+  });
+
   it('gives every events() consumer every change once, in resourceVersion order', async () => {
     seed('i-events', ['a']);
     const { informer } = await startInformer('i-events');

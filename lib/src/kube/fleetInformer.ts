@@ -80,6 +80,11 @@ export interface FleetInformerOptions {
    * @default 300
    */
   watchTimeoutSeconds?: number;
+  /**
+   * see InformerOptions.listPageTimeoutMs: bounds how long a hung member can keep `settled()` false
+   * @default 30_000
+   */
+  listPageTimeoutMs?: number;
 }
 
 interface Member<T extends KubernetesObject> {
@@ -175,6 +180,7 @@ export function createFleetInformer<T extends KubernetesObject>(
       ...(options.labelSelector !== undefined ? { labelSelector: options.labelSelector } : {}),
       ...(options.fieldSelector !== undefined ? { fieldSelector: options.fieldSelector } : {}),
       ...(options.backoff ? { backoff: options.backoff } : {}),
+      ...(options.listPageTimeoutMs !== undefined ? { listPageTimeoutMs: options.listPageTimeoutMs } : {}),
       ...(options.watchTimeoutSeconds !== undefined
         ? { watchTimeoutSeconds: options.watchTimeoutSeconds }
         : {}),

@@ -245,6 +245,7 @@ class InformerImpl<T extends KubernetesObject> implements Informer<T> {
       fieldSelector: this.options.fieldSelector,
       pageSize: this.options.pageSize ?? 500,
       signal: this.stopController.signal,
+      pageTimeoutMs: this.options.listPageTimeoutMs ?? 30_000,
     });
     if (this.stopped) return;
     const fresh = new Set<string>();

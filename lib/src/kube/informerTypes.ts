@@ -62,6 +62,12 @@ export interface InformerOptions<T extends KubernetesObject> {
    */
   pageSize?: number;
   /**
+   * how long one LIST page may take; a server that accepts the connection but never answers then counts as an
+   * error (restart with backoff, `onError` called) instead of holding the informer unsynced forever
+   * @default 30_000
+   */
+  listPageTimeoutMs?: number;
+  /**
    * how the informer waits between restarts (inject a fake for tests); must resolve early when `signal` aborts
    * @default a setTimeout-based delay
    */

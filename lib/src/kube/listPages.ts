@@ -1,7 +1,6 @@
 import { HttpMethod, type KubeConfig, type KubernetesObject, RequestContext } from '@kubernetes/client-node';
 import { fetch } from 'undici';
 
-/** An HTTP error from the API server, with its status code (410 means "relist"). */
 /** A non-2xx answer to a LIST; `body` is the answer as sent (a Status JSON from a real apiserver). */
 export class KubeHttpError extends Error {
   constructor(
@@ -37,6 +36,8 @@ export async function listAll<T extends KubernetesObject>(opts: {
   fieldSelector?: string | undefined;
   pageSize: number;
   signal: AbortSignal;
+  /** each page must arrive within this long, or the LIST fails with a TimeoutError (a hung server) */
+  pageTimeoutMs: number;
 }): Promise<ListResult<T>> {
   const cluster = opts.kubeConfig.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig has no current cluster');
@@ -54,7 +55,7 @@ export async function listAll<T extends KubernetesObject>(opts: {
     const dispatcher = ctx.getDispatcher();
     const res = await fetch(url, {
       headers: { ...ctx.getHeaders(), Accept: 'application/json' },
-      signal: opts.signal,
+      signal: AbortSignal.any([opts.signal, AbortSignal.timeout(opts.pageTimeoutMs)]),
       ...(dispatcher ? { dispatcher } : {}),
     });
     if (res.status !== 200) {
