@@ -315,6 +315,36 @@ describe('federated subscriptions through the gateway (graphql-ws)', () => {
     expect(await env.upstreamGauge()).toBe(0);
   });
 
+  it('passes an error event of alpha on, naming alpha (not an internal service), and stays open', async () => {
+    await using env = await startEnv();
+    const sub = env.subscribe(WATCH_T1);
+    await sub.waitForEvent();
+    env.alpha.emitNull();
+    await sub.waitForEvent((e) => {
+      expect(e.data).toBeNull();
+      expect(e.errors).toHaveLength(1);
+      const error = e.errors?.[0] as Coded & { path?: unknown };
+      expect(error.message).toMatch(/Cannot return null for non-nullable field Subscription.thingChanged/);
+      expect(error.extensions).toEqual({ code: 'DOWNSTREAM_SERVICE_ERROR', serviceName: 'alpha' });
+      expect(error.path).toEqual(['thingChanged']);
+    });
+    env.alpha.update('t1', { status: 'Down' });
+    await sub.waitForEvent((e) =>
+      expect(e).toEqual({
+        data: {
+          thingChanged: {
+            id: 't1',
+            name: 'one',
+            status: 'Down',
+            score: 20,
+            detail: { label: 'detail of t1', tags: ['a', 't1'], owner: { name: 'owner-t1' } },
+          },
+        },
+      }),
+    );
+    expect(sub.ended).toBeUndefined();
+  });
+
   it('keeps the subscription open when beta is down: alpha data, null beta fields and a coded error', async () => {
     await using env = await startEnv();
     const sub = env.subscribe(WATCH_T1);

@@ -129,6 +129,8 @@ export interface Alpha {
   update(id: string, patch: Partial<Omit<Thing, 'id'>>): Thing;
   /** one tick to every ticks subscriber */
   tick(): void;
+  /** sends `thingChanged: null` (an error event: the field is non-null) to every thingChanged subscriber */
+  emitNull(): void;
   /** thingChanged and ticks subscriptions open on alpha now (its gauge) */
   activeSubscriptions(): Promise<number>;
   /** cuts every connection to alpha abruptly */
@@ -221,6 +223,9 @@ async function startAlpha(initial: Thing[]): Promise<Alpha> {
     },
     tick() {
       for (const q of tickers) q.push(1);
+    },
+    emitNull() {
+      for (const w of watchers) w.queue.push({ thingChanged: null as unknown as Thing });
     },
     activeSubscriptions: () => gaugeValue(server),
     crash: () => proxy.crash(),

@@ -55,11 +55,27 @@ export async function executeEvent(o: {
       o.planner.supergraphSchema,
       o.planner.apiSchema,
     );
-    const errors = result.errors?.map((e) => normalizeError(e));
+    const errors = result.errors?.map((e) => withServiceName(normalizeError(e), o.primary.serviceName));
     return { data: result.data ?? null, ...(errors?.length ? { errors } : {}) };
   } catch (e) {
     return { data: null, errors: toGraphQLErrors(e, 'INTERNAL_SERVER_ERROR') };
   }
+}
+
+/**
+ * errors of the event itself (the subgraph sent an event with errors) name the made-up event service: name the
+ * subgraph that sent it instead, as a query's errors would
+ */
+function withServiceName(e: GraphQLError, service: string): GraphQLError {
+  if (e.extensions['serviceName'] !== EVENT_SERVICE) return e;
+  return new GraphQLError(e.message, {
+    nodes: e.nodes ?? null,
+    source: e.source ?? null,
+    positions: e.positions ?? null,
+    path: e.path ?? null,
+    originalError: e.originalError ?? null,
+    extensions: { ...e.extensions, serviceName: service },
+  });
 }
 
 /** errors from executeQueryPlan may be plain Errors (a refused connection): give each a code and the service */
