@@ -84,6 +84,25 @@ describe('federated subscriptions through the gateway (graphql-ws)', () => {
     }
   });
 
+  it('bubbles a null in a non-null beta field exactly as a query does', async () => {
+    await using env = await startEnv();
+    env.beta.brokenLabels.add('t1');
+    const selection = '{ id name detail { label tags } }';
+    const sub = env.subscribe(`subscription { thingChanged(ids: ["t1"]) ${selection} }`);
+    const event = await sub.waitForEvent();
+    const { body } = await env.query(`{ thingChanged: thing(id: "t1") ${selection} }`);
+    expect(body.data).toEqual({ thingChanged: { id: 't1', name: 'one', detail: null } });
+    expect(event.data).toEqual(body.data);
+    const strip = (errors: readonly unknown[] | undefined) =>
+      (errors as readonly (Coded & { path?: unknown })[] | undefined)?.map((e) => ({
+        message: e.message,
+        path: e.path,
+        code: e.extensions?.['code'],
+      }));
+    expect(strip(event.errors)).toEqual(strip(body.errors));
+    expect(strip(event.errors)?.[0]?.path).toEqual(['thingChanged', 'detail', 'label']);
+  });
+
   it('rejects an invalid field with a validation error and opens no upstream', async () => {
     await using env = await startEnv();
     const sub = env.subscribe('subscription { thingChanged { id nope } }');

@@ -145,6 +145,8 @@ export interface Beta {
   /** representations resolved, over all `_entities` requests */
   references: number;
   scores: Map<string, number>;
+  /** ids whose Detail.label (non-null) beta resolves to null, to exercise null bubbling */
+  brokenLabels: Set<string>;
 }
 
 async function gaugeValue(server: SubgraphServer): Promise<number> {
@@ -240,6 +242,7 @@ async function startBeta(): Promise<Beta> {
     entitiesCalls: 0,
     references: 0,
     scores: new Map(),
+    brokenLabels: new Set(),
   };
   beta.server = createSubgraphServer({
     name: 'beta',
@@ -258,7 +261,7 @@ async function startBeta(): Promise<Beta> {
             score: beta.scores.get(ref.id) ?? ref.id.length * 10,
             rank: Number(ref.id.slice(1)) || 0,
             detail: {
-              label: `detail of ${ref.id}`,
+              label: beta.brokenLabels.has(ref.id) ? null : `detail of ${ref.id}`,
               tags: ['a', ref.id],
               owner: { name: `owner-${ref.id}` },
             },
