@@ -67,6 +67,11 @@ const shutdown = (signal: string): void => {
 };
 process.on('SIGINT', () => shutdown('SIGINT'));
 process.on('SIGTERM', () => shutdown('SIGTERM'));
+// `npm start` runs us under `sh -c`, which does not pass SIGTERM on: when our parent dies, stop everything too
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) shutdown('parent exited');
+}, 1000).unref();
 
 const explorer = `http://localhost:${new URL(stack.gatewayUrl).port}/graphql`;
 console.log(`

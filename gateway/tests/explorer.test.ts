@@ -1,7 +1,5 @@
-import { accessSync, constants } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   execute,
@@ -14,9 +12,11 @@ import {
   validate,
 } from 'graphql/index.js'; // the CommonJS build, the one graphql-ws gets from Node (plain 'graphql' is the .mjs under vitest: two realms)
 import { useServer } from 'graphql-ws/use/ws';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
+
+import { launchChromium } from '../../tests/harness/browser.ts';
 import {
   createExplorer,
   prefersHtml,
@@ -331,25 +331,6 @@ describe('explorer options', () => {
   });
 });
 
-/** Debian's chromium: /usr/bin/chromium, or the first `chromium` on PATH. */
-function findChromium(): string | undefined {
-  const candidates = [
-    '/usr/bin/chromium',
-    ...(process.env['PATH'] ?? '')
-      .split(delimiter)
-      .filter(Boolean)
-      .map((dir) => join(dir, 'chromium')),
-  ];
-  return candidates.find((path) => {
-    try {
-      accessSync(path, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** Runs in the page: is a <style> element's sheet applied (one blocked by the CSP has none)? A function, not a string: the page's CSP forbids eval. */
 function hasStyleElementSheet(): boolean {
   const { document } = globalThis as unknown as {
@@ -367,15 +348,8 @@ describe('explorer in a browser', () => {
   const problems: string[] = [];
 
   beforeAll(async () => {
-    const executablePath = findChromium();
-    if (!executablePath) {
-      throw new Error(
-        "The explorer's browser test needs Chromium and found none at /usr/bin/chromium or on PATH. " +
-          "Install Debian's chromium package (apt-get install -y chromium), as .ci/run does.",
-      );
-    }
+    browser = await launchChromium("The explorer's browser test");
     server = await startServer(createExplorer());
-    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
     context = await browser.newContext();
     // What a user would have typed into the Headers tab earlier (GraphiQL persists it there).
     // (Init scripts also run in about:blank, where localStorage is off limits.)

@@ -69,6 +69,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  // started by a supervisor (fleetgraph's npm start) that may die without signalling: stop with it
+  const parent = Number(process.env['FLEETGRAPH_PARENT_PID'] ?? 0);
+  if (parent > 0) {
+    setInterval(() => {
+      if (process.ppid !== parent) shutdown();
+    }, 1000).unref();
+  }
 }
 
 main().catch((e: unknown) => {

@@ -30,7 +30,7 @@ export interface StackOptions {
   port?: number;
   /** the clusters subgraph's probe period @default 10000 */
   probePeriodMs?: number;
-  /** @default 'info' */
+  /** every process's LOG_LEVEL @default the LOG_LEVEL of this process, or 'info' */
   logLevel?: string;
   /** every line a process prints, with its name @default ignore */
   onLine?: (name: string, line: string) => void;
@@ -69,7 +69,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const timeout = options.readyTimeoutMs ?? 60_000;
   const processes = new Map<string, ServiceProcess>();
   const started: ServiceProcess[] = [];
-  const baseEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: options.logLevel ?? 'info' };
+  const baseEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    FLEETGRAPH_PARENT_PID: String(process.pid),
+    LOG_LEVEL: options.logLevel ?? process.env['LOG_LEVEL'] ?? 'info',
+  };
   const stop = async (): Promise<void> => {
     for (const p of [...started].reverse()) await stopService(p);
   };

@@ -55,6 +55,13 @@ export function runMain<Cfg extends Pick<BaseSubgraphConfig, 'logLevel' | 'logJs
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  // Started by a supervisor (npm start) that may die without signalling us: drain when it is gone.
+  const parent = Number(process.env['FLEETGRAPH_PARENT_PID'] ?? 0);
+  if (parent > 0) {
+    setInterval(() => {
+      if (process.ppid !== parent) stop('parent exited');
+    }, 1000).unref();
+  }
   service.start().then(
     () => log.info('ready', { url: service.url }),
     (e: unknown) => {
