@@ -33,8 +33,9 @@ import { fileURLToPath } from 'node:url';
 import { type BenchResult, type BenchSuite, formatTable, withRatios } from './harness.ts';
 import { fleetStartSuite } from './fleetStart.bench.ts';
 import { kubeSimSuite } from './kubeSim.bench.ts';
+import { subscriptionsSuite } from './subscriptions.bench.ts';
 
-const SUITES: readonly BenchSuite[] = [fleetStartSuite, kubeSimSuite];
+const SUITES: readonly BenchSuite[] = [fleetStartSuite, kubeSimSuite, subscriptionsSuite];
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** start this file again under node --expose-gc; resolves with the child's exit code */
