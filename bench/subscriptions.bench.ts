@@ -120,7 +120,7 @@ async function startEnv(): Promise<Env> {
   return env;
 }
 
-async function gaugeOf(gateway: Gateway, metric: 'subscriptions' | 'upstreamSubscriptions'): Promise<number> {
+async function gaugeOf(gateway: Gateway, metric: 'subscriptionsActive' | 'upstreamSubscriptions'): Promise<number> {
   return (await gateway.metrics[metric].get()).values[0]?.value ?? 0;
 }
 
@@ -214,7 +214,7 @@ async function fanOutRun(env: Env, key: SelectionKey, n: number, measureHeap: bo
   }
   await until(
     `${n} subscriptions at the gateway`,
-    async () => (await gaugeOf(env.gateway, 'subscriptions')) === n,
+    async () => (await gaugeOf(env.gateway, 'subscriptionsActive')) === n,
   );
   await until('the upstream subscription', () => env.sources.size > 0);
   const heapAfter = measureHeap ? await settledHeap() : 0;
@@ -243,7 +243,7 @@ async function fanOutRun(env: Env, key: SelectionKey, n: number, measureHeap: bo
   for (const u of unsubscribes) u();
   await Promise.all(clients.map((c) => c.dispose()));
   await until('the gateway to close every subscription', async () => {
-    const down = await gaugeOf(env.gateway, 'subscriptions');
+    const down = await gaugeOf(env.gateway, 'subscriptionsActive');
     const up = await gaugeOf(env.gateway, 'upstreamSubscriptions');
     return down === 0 && up === 0 && env.sources.size === 0;
   });

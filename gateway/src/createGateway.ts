@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { type ExecutionArgs, type ExecutionResult, print } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 
 import { errorCode } from '@fleetgraph/lib/errors';
-import { createFormatError, handleGraphQLHttp, metricsPlugin, sendJson } from '@fleetgraph/lib/subgraph';
+import {
+  createFormatError,
+  createGraphQLHost,
+  handleGraphQLHttp,
+  metricsPlugin,
+} from '@fleetgraph/lib/subgraph';
 import { type Logger, silentLogger } from '@fleetgraph/lib/telemetry';
 
 import { ConnectionPool, FleetDataSource, type GatewayContext } from './dataSource.ts';
@@ -71,13 +74,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     log: log.child({ component: 'subscriptions' }),
     onChange: ({ upstream, downstream }) => {
       metrics.upstreamSubscriptions.set(upstream);
-      metrics.subscriptions.set(downstream);
+      metrics.subscriptionsActive.set(downstream);
     },
   });
   const health = new SubgraphHealth(() => services);
   let loaded = false;
   let stopping = false;
-  let port = 0;
 
   const apolloGateway = new ApolloGateway({
     supergraphSdl: supergraphHook(options.supergraph, log),
@@ -110,40 +112,18 @@ export function createGateway(options: GatewayOptions): Gateway {
     Promise.resolve({ requestId: (req?.headers['x-request-id'] as string | undefined) ?? randomUUID() });
   const explorer = options.explorer === false ? undefined : createExplorer({ graphqlPath: path });
 
-  const httpServer: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
-    if (url.pathname === '/readyz') {
-      void health.check().then((subgraphs) => {
-        const ready = loaded && !stopping && Object.values(subgraphs).every((s) => s === 'ok');
-        sendJson(res, ready ? 200 : 503, {
-          status: ready ? 'ready' : stopping ? 'stopping' : 'not ready',
-          supergraph: loaded ? 'loaded' : 'not loaded',
-          subgraphs,
-        });
-      });
-      return;
-    }
-    if (url.pathname === '/metrics') {
-      void metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        res.end(text);
-      });
-      return;
-    }
-    if (explorer?.handle(req, res)) return;
-    if (url.pathname !== path) return sendJson(res, 404, { message: `not found; GraphQL is at ${path}` });
-    void handleGraphQLHttp(req, res, url, { server: apollo, context: contextOf });
-  });
-
-  const wss = new WebSocketServer({ noServer: true });
-  httpServer.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== path || stopping) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  const http = createGraphQLHost({
+    path,
+    registry: metrics.registry,
+    readiness: async () => {
+      const subgraphs = await health.check();
+      return {
+        ready: loaded && Object.values(subgraphs).every((s) => s === 'ok'),
+        body: { supergraph: loaded ? 'loaded' : 'not loaded', subgraphs },
+      };
+    },
+    graphql: (req, res, url) => void handleGraphQLHttp(req, res, url, { server: apollo, context: contextOf }),
+    ...(explorer ? { handle: (req, res) => explorer.handle(req, res) } : {}),
   });
   const wsServer = useServer<Record<string, unknown>, { request: IncomingMessage }>(
     {
@@ -163,44 +143,33 @@ export function createGateway(options: GatewayOptions): Gateway {
         metrics.events.inc();
       },
     },
-    wss,
+    http.wss,
   );
 
   const gateway: Gateway = {
     get url() {
-      return `http://${host}:${port}${path}`;
+      return `http://${host}:${http.port}${path}`;
     },
     get wsUrl() {
-      return `ws://${host}:${port}${path}`;
+      return `ws://${host}:${http.port}${path}`;
     },
     get port() {
-      return port;
+      return http.port;
     },
     metrics,
     async start() {
       log.info('loading supergraph', { source: describeSource(options.supergraph) });
       await apollo.start();
-      await new Promise<void>((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(options.port ?? 4000, host, () => {
-          httpServer.off('error', reject);
-          resolve();
-        });
-      });
-      port = (httpServer.address() as AddressInfo).port;
+      await http.listen(options.port ?? 4000, host);
       log.info('listening', { url: gateway.url });
     },
     async close() {
       if (stopping) return;
       stopping = true;
+      http.beginStop();
       await wsServer.dispose();
       await executor.dispose();
-      const closed = new Promise<void>((r) => httpServer.close(() => r()));
-      httpServer.closeIdleConnections();
-      const grace = setTimeout(() => httpServer.closeAllConnections(), 5000);
-      grace.unref();
-      await closed;
-      clearTimeout(grace);
+      await http.closeHttp(5000);
       await apollo.stop();
       await pool.close();
     },

@@ -480,7 +480,7 @@ export async function startEnv(
       return c;
     };
     let shared: Client | undefined;
-    const gauge = async (g: Gateway['metrics']['subscriptions']): Promise<number> =>
+    const gauge = async (g: Gateway['metrics']['subscriptionsActive']): Promise<number> =>
       (await g.get()).values[0]?.value ?? 0;
     const env: TestEnv = {
       alpha,
@@ -501,7 +501,7 @@ export async function startEnv(
         return { status: res.status, body: (await res.json()) as never };
       },
       upstreamGauge: () => gauge(gateway.metrics.upstreamSubscriptions),
-      downstreamGauge: () => gauge(gateway.metrics.subscriptions),
+      downstreamGauge: () => gauge(gateway.metrics.subscriptionsActive),
       async get(path) {
         const res = await fetch(new URL(path, gateway.url));
         return { status: res.status, text: await res.text() };

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -8,12 +7,12 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { type DocumentNode, type ExecutionArgs, GraphQLSchema, subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 
 import { errorCode } from '../errors/index.ts';
 import { type Logger, silentLogger } from '../telemetry/index.ts';
 import { createFormatError } from './formatError.ts';
-import { handleGraphQLHttp, sendJson } from './httpHost.ts';
+import { createGraphQLHost } from './graphqlHost.ts';
+import { handleGraphQLHttp } from './httpHost.ts';
 import { createSubgraphMetrics, metricsPlugin, type SubgraphMetrics } from './metrics.ts';
 import { SubscriptionTracker } from './subscriptionTracker.ts';
 
@@ -114,41 +113,17 @@ export function createSubgraphServer<C extends SubgraphContext>(
     return options.context ? options.context(base, req) : (base as C);
   };
 
-  let started = false;
   let stopping = false;
-  let port = 0;
   const host = options.host ?? '127.0.0.1';
-
-  const httpServer: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
-    if (url.pathname === '/readyz') {
+  const http = createGraphQLHost({
+    path,
+    registry: metrics.registry,
+    readiness: () => {
       const r = options.readiness?.() ?? { ready: true };
-      const ready = started && !stopping && r.ready;
-      return sendJson(res, ready ? 200 : 503, {
-        status: ready ? 'ready' : stopping ? 'stopping' : 'not ready',
-        ...(r.checks ? { checks: r.checks } : {}),
-      });
-    }
-    if (url.pathname === '/metrics') {
-      void metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        res.end(text);
-      });
-      return;
-    }
-    if (url.pathname !== path) return sendJson(res, 404, { message: `not found; GraphQL is at ${path}` });
-    void handleGraphQLHttp(req, res, url, { server: apollo, context: makeContext });
-  });
-
-  const wss = new WebSocketServer({ noServer: true });
-  httpServer.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== path || stopping) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      return { ready: r.ready, ...(r.checks ? { body: { checks: r.checks } } : {}) };
+    },
+    graphql: (req, res, url) =>
+      void handleGraphQLHttp(req, res, url, { server: apollo, context: makeContext }),
   });
   const wsServer = useServer<Record<string, unknown>, { request: IncomingMessage }>(
     {
@@ -159,46 +134,34 @@ export function createSubgraphServer<C extends SubgraphContext>(
       },
       subscribe: async (args: ExecutionArgs) => tracker.track(await subscribe(args)),
     },
-    wss,
+    http.wss,
   );
 
   const server: SubgraphServer = {
     get url() {
-      return `http://${host}:${port}${path}`;
+      return `http://${host}:${http.port}${path}`;
     },
     get wsUrl() {
-      return `ws://${host}:${port}${path}`;
+      return `ws://${host}:${http.port}${path}`;
     },
     get port() {
-      return port;
+      return http.port;
     },
     schema,
     metrics,
     async listen() {
       await apollo.start();
-      await new Promise<void>((resolve, reject) => {
-        httpServer.once('error', reject);
-        httpServer.listen(options.port ?? 0, host, () => {
-          httpServer.off('error', reject);
-          resolve();
-        });
-      });
-      port = (httpServer.address() as AddressInfo).port;
-      started = true;
+      await http.listen(options.port ?? 0, host);
       log.info('listening', { url: server.url });
     },
     async close() {
       if (stopping) return;
       stopping = true;
+      http.beginStop();
       log.info('shutting down', { subscriptions: tracker.size });
       await tracker.completeAll(options.shutdownGraceMs ?? 5000);
       await wsServer.dispose();
-      const closed = new Promise<void>((r) => httpServer.close(() => r()));
-      httpServer.closeIdleConnections();
-      const grace = setTimeout(() => httpServer.closeAllConnections(), options.shutdownGraceMs ?? 5000);
-      grace.unref();
-      await closed;
-      clearTimeout(grace);
+      await http.closeHttp(options.shutdownGraceMs ?? 5000);
       await apollo.stop();
       log.info('stopped');
     },

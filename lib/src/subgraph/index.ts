@@ -14,6 +14,17 @@ export {
   sendJson,
   type GraphQLHttpOptions,
 } from './httpHost.ts';
-export { metricsPlugin, type SubgraphMetrics } from './metrics.ts';
+export {
+  createOperationMetrics,
+  metricsPlugin,
+  type OperationMetrics,
+  type SubgraphMetrics,
+} from './metrics.ts';
 export { loadBaseSubgraphConfig, type BaseSubgraphConfig } from './baseConfig.ts';
 export { runMain, type Runnable } from './runMain.ts';
+export {
+  createGraphQLHost,
+  type GraphQLHost,
+  type GraphQLHostOptions,
+  type HostReadiness,
+} from './graphqlHost.ts';
