@@ -120,7 +120,10 @@ async function startEnv(): Promise<Env> {
   return env;
 }
 
-async function gaugeOf(gateway: Gateway, metric: 'subscriptionsActive' | 'upstreamSubscriptions'): Promise<number> {
+async function gaugeOf(
+  gateway: Gateway,
+  metric: 'subscriptionsActive' | 'upstreamSubscriptions',
+): Promise<number> {
   return (await gateway.metrics[metric].get()).values[0]?.value ?? 0;
 }
 
