@@ -37,6 +37,13 @@ export interface KubeRequestOptions {
    * @default {}
    */
   headers?: Record<string, string>;
+  /**
+   * act as this user (Impersonate-User, and one Impersonate-Group header per group), so the cluster's own RBAC
+   * judges the request as the end user's; the kubeconfig's identity needs the `impersonate` verb.
+   * `system:authenticated` is left out: the API server adds it to every impersonated user.
+   * @default undefined (the kubeconfig's own identity)
+   */
+  impersonate?: { user: string; groups: readonly string[] };
 }
 
 function statusMessage(text: string): string | undefined {
@@ -76,9 +83,16 @@ export async function kubeRequest<T = unknown>(
   if (options.signal) signals.push(options.signal);
   if (options.timeoutMs !== undefined) signals.push(AbortSignal.timeout(options.timeoutMs));
   const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+  const headerList: [string, string][] = Object.entries(headers);
+  if (options.impersonate) {
+    headerList.push(['Impersonate-User', options.impersonate.user]);
+    for (const g of options.impersonate.groups) {
+      if (g !== 'system:authenticated') headerList.push(['Impersonate-Group', g]);
+    }
+  }
   const res = await fetch(ctx.getUrl(), {
     method,
-    headers,
+    headers: headerList,
     ...(body !== undefined ? { body } : {}),
     ...(signal ? { signal } : {}),
     ...(dispatcher ? { dispatcher } : {}),
