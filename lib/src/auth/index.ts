@@ -9,3 +9,27 @@ export {
   type SignedIdentity,
   type VerifyIdentityOptions,
 } from './identity.ts';
+export { createAuthorizer, type Authorizer, type AuthorizerOptions } from './authorizer.ts';
+export { createRequestAuthz, type RequestAuthz } from './requestAuthz.ts';
+export {
+  bindingAppliesTo,
+  matchesLabelSelector,
+  resolveRules,
+  ruleAllows,
+  rulesAllow,
+  subjectKey,
+  subjectKeysOf,
+  type BindingLike,
+  type LabelSelector,
+  type PolicyRule,
+  type RbacSubject,
+  type RoleLike,
+  type RoleRef,
+} from './rbac.ts';
+export {
+  BROAD_GROUPS,
+  CLUSTER_VISIBILITY_LABEL,
+  WORKSPACE_LABEL,
+  placedClusters,
+  type WorkspaceTemplateLike,
+} from './visibility.ts';
