@@ -6,8 +6,13 @@ import WebSocket from 'ws';
 import { EventQueue } from '@fleetgraph/lib/kube';
 import { createSubgraphServer, type SubgraphServer } from '@fleetgraph/lib/subgraph';
 
+import { mintDevToken } from '../gateway/src/auth/devIssuer.ts';
 import { createGateway, type Gateway } from '../gateway/src/createGateway.ts';
 import { type BenchResult, type BenchSuite, median, nowMs, settledHeap, sleep } from './harness.ts';
+
+/** the bench gateway's token secret and the identity secret it shares with the bench subgraphs */
+const JWT_SECRET = 'bench-jwt-secret-0123456789abcdef01234567';
+const IDENTITY_SECRET = 'bench-identity-secret-0123456789abcdef0123';
 
 /**
  * The gateway's federated subscription fan-out, in-process: a `things` subgraph owns Thing and
@@ -71,6 +76,7 @@ async function startEnv(): Promise<Env> {
     },
   } as Env;
   env.things = createSubgraphServer({
+    identitySecret: IDENTITY_SECRET,
     name: 'things',
     typeDefs: parse(THINGS_SDL),
     resolvers: {
@@ -88,6 +94,7 @@ async function startEnv(): Promise<Env> {
     },
   });
   env.scores = createSubgraphServer({
+    identitySecret: IDENTITY_SECRET,
     name: 'scores',
     typeDefs: parse(SCORES_SDL),
     resolvers: {
@@ -115,6 +122,12 @@ async function startEnv(): Promise<Env> {
     subgraphUrls: { things: env.things.url, scores: env.scores.url },
     port: 0,
     explorer: false,
+    auth: {
+      jwtSecret: JWT_SECRET,
+      clockToleranceS: 30,
+      identitySecret: IDENTITY_SECRET,
+      publicMetrics: true,
+    },
   });
   await env.gateway.start();
   return env;
@@ -142,12 +155,20 @@ async function until(
 
 /** `count` graphql-ws clients, each connected (not lazy) */
 async function connect(url: string, count: number): Promise<Client[]> {
+  // every bench client is the same user, so identical subscriptions share one upstream
+  const token = await mintDevToken({ secret: JWT_SECRET, user: 'bench', ttlSeconds: 3600 });
   return Promise.all(
     Array.from(
       { length: count },
       () =>
         new Promise<Client>((resolve, reject) => {
-          const client = createClient({ url, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0 });
+          const client = createClient({
+            url,
+            webSocketImpl: WebSocket,
+            lazy: false,
+            retryAttempts: 0,
+            connectionParams: { authorization: `Bearer ${token}` },
+          });
           const off = client.on('connected', () => {
             off();
             resolve(client);

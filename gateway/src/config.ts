@@ -10,6 +10,7 @@ import {
 } from '@fleetgraph/lib/config';
 import type { LogLevel } from '@fleetgraph/lib/telemetry';
 
+import { type AuthConfig, loadAuthConfig } from './auth/config.ts';
 import type { SupergraphSource } from './supergraph.ts';
 
 export interface GatewayConfig {
@@ -20,6 +21,8 @@ export interface GatewayConfig {
   explorer: boolean;
   logLevel: LogLevel;
   logJson: boolean;
+  /** authentication and identity signing (AUTH_*, FLEETGRAPH_IDENTITY_SECRET) */
+  auth: AuthConfig;
 }
 
 /** SUBGRAPH_URLS="clusters=http://127.0.0.1:4001/graphql,workloads=http://..." */
@@ -88,5 +91,6 @@ export function loadConfig(
     explorer: getEnvBool(env, 'EXPLORER', { default: true }),
     logLevel: getEnvLogLevel(env),
     logJson: getEnvBool(env, 'LOG_JSON', { default: false }),
+    auth: loadAuthConfig(env),
   };
 }

@@ -6,6 +6,7 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { type ExecutionArgs, type ExecutionResult, print } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 
+import { GATEWAY_USER, signIdentity, type UserInfo } from '@fleetgraph/lib/auth';
 import { errorCode } from '@fleetgraph/lib/errors';
 import {
   createFormatError,
@@ -15,6 +16,10 @@ import {
 } from '@fleetgraph/lib/subgraph';
 import { type Logger, silentLogger } from '@fleetgraph/lib/telemetry';
 
+import type { AuthConfig } from './auth/config.ts';
+import { authenticateRequest } from './auth/http.ts';
+import { createTokenVerifier, type TokenVerifier } from './auth/verify.ts';
+import { WsAuth } from './auth/wsAuth.ts';
 import { ConnectionPool, FleetDataSource, type GatewayContext } from './dataSource.ts';
 import { createExplorer } from './explorer/explorer.ts';
 import { SUBSCRIPTION_NOT_SUPPORTED } from './errors.ts';
@@ -43,6 +48,10 @@ export interface GatewayOptions {
   maskErrors?: boolean;
   /** serve the GraphiQL explorer to browsers @default true */
   explorer?: boolean;
+  /** how clients are authenticated and how their identity is signed for the subgraphs (loadAuthConfig) */
+  auth: AuthConfig;
+  /** the token verifier @default createTokenVerifier(auth) */
+  verifier?: TokenVerifier;
 }
 
 export interface Gateway extends AsyncDisposable {
@@ -67,17 +76,30 @@ export function createGateway(options: GatewayOptions): Gateway {
   const metrics = createGatewayMetrics();
   const services = new Map<string, FleetDataSource>();
   const pool = new ConnectionPool();
+  const identitySecret = options.auth.identitySecret;
+  const verifier = options.verifier ?? createTokenVerifier(options.auth);
+  const wsAuth = new WsAuth({ verifier, log: log.child({ component: 'auth' }) });
+  const sign = (user: UserInfo, requestId: string): Record<string, string> =>
+    signIdentity(identitySecret, { name: user.name, groups: user.groups, timestamp: Date.now(), requestId });
   const executor = new SubscriptionExecutor({
     services: () => Object.fromEntries(services),
     urlOf: (name) => services.get(name)?.url,
     clients: new UpstreamClients(log.child({ component: 'upstream' })),
     log: log.child({ component: 'subscriptions' }),
+    upstreamHeaders: () => sign(GATEWAY_USER, randomUUID()),
+    identityOf: (c) => {
+      const ctx = c as Partial<GatewayContext> | undefined;
+      return ctx?.user ? sign(ctx.user, ctx.requestId ?? randomUUID()) : undefined;
+    },
     onChange: ({ upstream, downstream }) => {
       metrics.upstreamSubscriptions.set(upstream);
       metrics.subscriptionsActive.set(downstream);
     },
   });
-  const health = new SubgraphHealth(() => services);
+  const health = new SubgraphHealth(
+    () => services,
+    () => sign(GATEWAY_USER, randomUUID()),
+  );
   let loaded = false;
   let stopping = false;
 
@@ -86,7 +108,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     buildService: ({ name, url }) => {
       const target = overrides[name] ?? url;
       if (!target) throw new Error(`subgraph "${name}" has no URL in the supergraph and none was given`);
-      const ds = new FleetDataSource(name, target, pool);
+      const ds = new FleetDataSource(name, target, pool, identitySecret);
       services.set(name, ds);
       return ds;
     },
@@ -108,8 +130,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     includeStacktraceInErrorResponses: process.env['NODE_ENV'] === 'development',
     plugins: [metricsPlugin(metrics), rejectHttpSubscriptions(path)],
   });
-  const contextOf = (req: IncomingMessage | undefined): Promise<GatewayContext> =>
-    Promise.resolve({ requestId: (req?.headers['x-request-id'] as string | undefined) ?? randomUUID() });
+  const contextOf = (req: IncomingMessage | undefined, user: UserInfo): GatewayContext => ({
+    requestId: (req?.headers['x-request-id'] as string | undefined) ?? randomUUID(),
+    user,
+  });
   const explorer = options.explorer === false ? undefined : createExplorer({ graphqlPath: path });
 
   const http = createGraphQLHost({
@@ -122,7 +146,12 @@ export function createGateway(options: GatewayOptions): Gateway {
         body: { supergraph: loaded ? 'loaded' : 'not loaded', subgraphs },
       };
     },
-    graphql: (req, res, url) => void handleGraphQLHttp(req, res, url, { server: apollo, context: contextOf }),
+    graphql: (req, res, url) =>
+      void authenticateRequest(req, res, verifier).then((verified) => {
+        if (!verified) return;
+        const context = contextOf(req, verified.user);
+        return handleGraphQLHttp(req, res, url, { server: apollo, context: () => Promise.resolve(context) });
+      }),
     ...(explorer ? { handle: (req, res) => explorer.handle(req, res) } : {}),
   });
   const wsServer = useServer<Record<string, unknown>, { request: IncomingMessage }>(
@@ -132,13 +161,21 @@ export function createGateway(options: GatewayOptions): Gateway {
         if (!schema) throw new Error('the supergraph is not loaded yet');
         return schema;
       },
-      context: (ctx) => contextOf(ctx.extra.request),
+      onConnect: (ctx) => wsAuth.onConnect(ctx),
+      onClose: (ctx) => wsAuth.onClose(ctx),
+      context: (ctx) => {
+        const user = wsAuth.tokenOf(ctx)?.user;
+        // graphql-ws runs no operation before onConnect accepted the connection
+        if (!user) throw new Error('unauthenticated connection');
+        return wsAuth.bind(ctx, contextOf(ctx.extra.request, user));
+      },
       onSubscribe: (_ctx, _id, payload) => {
         const isSubscription = /^\s*subscription\b/m.test(payload.query);
         metrics.requests.inc({ operation: isSubscription ? 'subscription' : 'query', transport: 'ws' });
       },
       execute: (args: ExecutionArgs) => executeOverWs(apollo, args),
-      subscribe: (args: ExecutionArgs) => executor.subscribe(args, ''),
+      subscribe: async (args: ExecutionArgs) =>
+        wsAuth.guard(args.contextValue, await executor.subscribe(args, scopeOf(args.contextValue))),
       onNext: () => {
         metrics.events.inc();
       },
@@ -178,6 +215,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
   };
   return gateway;
+}
+
+/** the sharing scope of a subscriber: its user and sorted groups (sharing never crosses users) */
+export function scopeOf(contextValue: unknown): string {
+  const user = (contextValue as Partial<GatewayContext> | undefined)?.user;
+  if (!user) throw new Error('a subscription without a user');
+  return JSON.stringify([user.name, [...new Set(user.groups)].sort()]);
 }
 
 /**

@@ -4,6 +4,8 @@ import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
 import { Agent, fetch as undiciFetch } from 'undici';
 
+import { signIdentity, type UserInfo } from '@fleetgraph/lib/auth';
+
 import { SUBGRAPH_UNAVAILABLE } from './errors.ts';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
@@ -30,17 +32,21 @@ export class ConnectionPool {
 /** Context the gateway hands to data sources (HTTP operations and subscription events alike). */
 export interface GatewayContext {
   requestId: string;
+  /** the user the gateway verified (the bearer token's); subgraphs receive it signed */
+  user: UserInfo;
 }
 
 /**
- * The gateway's data source for one subgraph: keep-alive connections (undici), and the request id forwarded so
- * logs of one operation can be followed across services. Identity headers arrive with the identity issue.
+ * The gateway's data source for one subgraph: keep-alive connections (undici), the request id forwarded so logs
+ * of one operation can be followed across services, and the context's user signed (HMAC, @fleetgraph/lib/auth)
+ * on every request. A context without a user sends no identity, and the subgraph refuses it.
  */
 export class FleetDataSource extends RemoteGraphQLDataSource<GatewayContext & Record<string, unknown>> {
   constructor(
     readonly name: string,
     url: string,
     pool: ConnectionPool,
+    private readonly identitySecret: string,
   ) {
     super({ url, fetcher: pool.fetcher });
   }
@@ -65,7 +71,18 @@ export class FleetDataSource extends RemoteGraphQLDataSource<GatewayContext & Re
   override willSendRequest(
     options: GraphQLDataSourceProcessOptions<GatewayContext & Record<string, unknown>>,
   ): void {
+    const headers = options.request.http?.headers;
+    if (!headers) return;
     const requestId = options.context?.requestId;
-    if (requestId) options.request.http?.headers.set('x-request-id', requestId);
+    if (requestId) headers.set('x-request-id', requestId);
+    const user = options.context?.user;
+    if (!user) return;
+    const signed = signIdentity(this.identitySecret, {
+      name: user.name,
+      groups: user.groups,
+      timestamp: Date.now(),
+      requestId: requestId ?? '',
+    });
+    for (const [k, v] of Object.entries(signed)) headers.set(k, v);
   }
 }

@@ -14,6 +14,7 @@ runMain({
       port: config.port,
       host: config.host,
       explorer: config.explorer,
+      auth: config.auth,
       log,
     }),
 });

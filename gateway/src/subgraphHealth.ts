@@ -8,7 +8,11 @@ export class SubgraphHealth {
   private last: { at: number; result: Record<string, string> } | undefined;
   private running: Promise<Record<string, string>> | undefined;
 
-  constructor(private readonly services: () => ReadonlyMap<string, FleetDataSource>) {}
+  constructor(
+    private readonly services: () => ReadonlyMap<string, FleetDataSource>,
+    /** extra headers of each probe (the gateway's signed identity) */
+    private readonly headers: () => Record<string, string> = () => ({}),
+  ) {}
 
   check(): Promise<Record<string, string>> {
     if (this.last && Date.now() - this.last.at < 1000) return Promise.resolve(this.last.result);
@@ -22,7 +26,7 @@ export class SubgraphHealth {
         try {
           const res = await fetch(ds.url, {
             method: 'POST',
-            headers: { 'content-type': 'application/json' },
+            headers: { ...this.headers(), 'content-type': 'application/json' },
             body: '{"query":"{ __typename }"}',
             signal: AbortSignal.timeout(2000),
           });

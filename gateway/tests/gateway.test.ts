@@ -244,6 +244,9 @@ describe('supergraph file reload', () => {
   });
 });
 
+/** the authentication settings loadConfig requires (gateway/tests/auth.test.ts covers them) */
+const AUTH_ENV = { AUTH_JWT_SECRET: 'a-jwt-secret', FLEETGRAPH_IDENTITY_SECRET: 'i'.repeat(32) };
+
 describe('loadConfig', () => {
   it('parses SUBGRAPH_URLS', () => {
     expect(parseSubgraphUrls(undefined)).toEqual({});
@@ -254,7 +257,7 @@ describe('loadConfig', () => {
       clusters: 'http://127.0.0.1:4001/graphql',
       workloads: 'https://w.example/graphql',
     });
-    expect(loadConfig({ SUBGRAPH_URLS: 'a=http://a/graphql' }, []).subgraphUrls).toEqual({
+    expect(loadConfig({ ...AUTH_ENV, SUBGRAPH_URLS: 'a=http://a/graphql' }, []).subgraphUrls).toEqual({
       a: 'http://a/graphql',
     });
   });
@@ -264,7 +267,7 @@ describe('loadConfig', () => {
     (value) => {
       let error: unknown;
       try {
-        loadConfig({ SUBGRAPH_URLS: value }, []);
+        loadConfig({ ...AUTH_ENV, SUBGRAPH_URLS: value }, []);
       } catch (e) {
         error = e;
       }
@@ -275,25 +278,26 @@ describe('loadConfig', () => {
   );
 
   it('reads the supergraph from --supergraph over SUPERGRAPH, as a file or a URL', () => {
-    expect(loadConfig({}, []).supergraph).toEqual({
+    expect(loadConfig({ ...AUTH_ENV }, []).supergraph).toEqual({
       kind: 'file',
       path: 'schema/supergraph.graphql',
       pollMs: 1000,
     });
-    expect(loadConfig({ SUPERGRAPH: '/etc/sg.graphql' }, []).supergraph).toEqual({
+    expect(loadConfig({ ...AUTH_ENV, SUPERGRAPH: '/etc/sg.graphql' }, []).supergraph).toEqual({
       kind: 'file',
       path: '/etc/sg.graphql',
       pollMs: 1000,
     });
     expect(
-      loadConfig({ SUPERGRAPH: '/etc/sg.graphql' }, ['--supergraph', '/other.graphql']).supergraph,
+      loadConfig({ ...AUTH_ENV, SUPERGRAPH: '/etc/sg.graphql' }, ['--supergraph', '/other.graphql'])
+        .supergraph,
     ).toEqual({ kind: 'file', path: '/other.graphql', pollMs: 1000 });
     expect(
-      loadConfig({ SUPERGRAPH: '/etc/sg.graphql', SUPERGRAPH_POLL_MS: '250' }, [
+      loadConfig({ ...AUTH_ENV, SUPERGRAPH: '/etc/sg.graphql', SUPERGRAPH_POLL_MS: '250' }, [
         '--supergraph=https://registry.example/supergraph',
       ]).supergraph,
     ).toEqual({ kind: 'url', url: 'https://registry.example/supergraph', pollMs: 250 });
-    expect(loadConfig({ SUPERGRAPH: 'http://r.example/sg' }, []).supergraph).toEqual({
+    expect(loadConfig({ ...AUTH_ENV, SUPERGRAPH: 'http://r.example/sg' }, []).supergraph).toEqual({
       kind: 'url',
       url: 'http://r.example/sg',
       pollMs: 10_000,
@@ -301,7 +305,7 @@ describe('loadConfig', () => {
   });
 
   it('reads port, host and flags, with defaults', () => {
-    const c = loadConfig({}, []);
+    const c = loadConfig({ ...AUTH_ENV }, []);
     expect(c).toMatchObject({
       port: 4000,
       host: '127.0.0.1',
@@ -309,9 +313,9 @@ describe('loadConfig', () => {
       explorer: true,
       logJson: false,
     });
-    expect(loadConfig({ PORT: '5000' }, []).port).toBe(5000);
-    expect(loadConfig({ PORT: '5000' }, ['--port', '0']).port).toBe(0);
-    expect(loadConfig({ EXPLORER: 'false', HOST: '0.0.0.0' }, [])).toMatchObject({
+    expect(loadConfig({ ...AUTH_ENV, PORT: '5000' }, []).port).toBe(5000);
+    expect(loadConfig({ ...AUTH_ENV, PORT: '5000' }, ['--port', '0']).port).toBe(0);
+    expect(loadConfig({ ...AUTH_ENV, EXPLORER: 'false', HOST: '0.0.0.0' }, [])).toMatchObject({
       explorer: false,
       host: '0.0.0.0',
     });
@@ -328,7 +332,7 @@ describe('loadConfig', () => {
   ] as const)('rejects %j %j with a ConfigError naming %s', (env, argv, variable) => {
     let error: unknown;
     try {
-      loadConfig({ ...env }, [...argv]);
+      loadConfig({ ...AUTH_ENV, ...env }, [...argv]);
     } catch (e) {
       error = e;
     }

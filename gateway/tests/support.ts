@@ -6,10 +6,13 @@ import { type Client, createClient } from 'graphql-ws';
 import { type ExecutionResult, parse } from 'graphql';
 import WebSocket from 'ws';
 
+import { verifyIdentity } from '@fleetgraph/lib/auth';
 import { EventQueue } from '@fleetgraph/lib/kube';
 import { createSubgraphServer, type SubgraphServer } from '@fleetgraph/lib/subgraph';
 import type { Logger } from '@fleetgraph/lib/telemetry';
 
+import type { AuthConfig } from '../src/auth/config.ts';
+import { mintDevToken } from '../src/auth/devIssuer.ts';
 import { createGateway, type Gateway } from '../src/createGateway.ts';
 import type { SupergraphSource } from '../src/supergraph.ts';
 
@@ -28,10 +31,14 @@ export interface Thing {
 export const ALPHA_SDL = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
   type Thing @key(fields: "id") { id: ID! name: String! status: String! }
-  type Query { things: [Thing!]! thing(id: ID!): Thing }
+  type Query { things: [Thing!]! thing(id: ID!): Thing whoami: Whoami! }
+  "what alpha saw of the caller: verifyIdentity of the signed headers, and any raw x-fleetgraph-user header"
+  type Whoami { ok: Boolean! name: String groups: [String!] reason: String }
   type Subscription {
     thingChanged(ids: [ID!]): Thing!
     ticks(count: Int!): Int!
+    "one event: the user of the subscription as alpha verified it"
+    whoamiChanged: Whoami!
   }
 `;
 
@@ -51,6 +58,25 @@ export const BETA_SDL = `
   type Owner { name: String! }
   type Query { betaVersion: String! }
 `;
+
+/** the test gateway's HS256 secret and the identity secret it shares with alpha and beta */
+export const JWT_SECRET = 'test-jwt-secret-0123456789abcdef0123456789';
+export const IDENTITY_SECRET = 'test-identity-secret-0123456789abcdef0123';
+export const TEST_AUTH: AuthConfig = {
+  jwtSecret: JWT_SECRET,
+  clockToleranceS: 0,
+  identitySecret: IDENTITY_SECRET,
+  publicMetrics: true,
+};
+
+/** an HS256 access token the test gateway accepts */
+export function tokenFor(
+  user = 'alice',
+  groups: string[] = ['developers'],
+  options: { ttlSeconds?: number } = {},
+): Promise<string> {
+  return mintDevToken({ secret: JWT_SECRET, user, groups, ttlSeconds: options.ttlSeconds ?? 3600 });
+}
 
 /** every env not yet disposed; a file's afterAll(disposeLeftovers) cleans up what a failed test left */
 const leftovers = new Set<TestEnv>();
@@ -160,9 +186,18 @@ async function startAlpha(initial: Thing[]): Promise<Alpha> {
   const tickers = new Set<EventQueue<number>>();
   const server = createSubgraphServer({
     name: 'alpha',
+    identitySecret: IDENTITY_SECRET,
     typeDefs: parse(ALPHA_SDL),
+    context: (base, req) => ({ ...base, headers: req?.headers ?? {} }),
     resolvers: {
       Query: {
+        whoami: (_: unknown, __: unknown, ctx: object) => {
+          const headers = (ctx as { headers: Record<string, string | string[] | undefined> }).headers;
+          const r = verifyIdentity(IDENTITY_SECRET, headers);
+          return r.ok
+            ? { ok: true, name: r.identity.name, groups: r.identity.groups }
+            : { ok: false, reason: r.reason };
+        },
         things: () => [...things.values()],
         thing: (_: unknown, { id }: { id: string }) => things.get(id) ?? null,
       },
@@ -181,6 +216,19 @@ async function startAlpha(initial: Thing[]): Promise<Alpha> {
             for (const t of things.values())
               if (!watcher.ids || watcher.ids.has(t.id)) watcher.queue.push({ thingChanged: { ...t } });
             return watcher.queue;
+          },
+        },
+        whoamiChanged: {
+          // the user the subgraph verified from the subscribe payload's extensions.identity
+          subscribe: async function* (
+            _: unknown,
+            __: unknown,
+            ctx: { user?: { name: string; groups: string[] } },
+          ) {
+            yield {
+              whoamiChanged: { ok: Boolean(ctx.user), name: ctx.user?.name, groups: ctx.user?.groups },
+            };
+            await new Promise(() => undefined);
           },
         },
         ticks: {
@@ -246,6 +294,7 @@ async function startBeta(): Promise<Beta> {
   };
   beta.server = createSubgraphServer({
     name: 'beta',
+    identitySecret: IDENTITY_SECRET,
     typeDefs: parse(BETA_SDL_WITH_RANK),
     resolvers: {
       Query: { betaVersion: () => '1' },
@@ -295,8 +344,16 @@ export interface Subscription extends AsyncIterable<ExecutionResult> {
   unsubscribe(): void;
 }
 
-export function wsClient(url: string): Client {
-  return createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true, lazyCloseTimeout: 0 });
+/** a graphql-ws client sending `token` as connectionParams.authorization (none when undefined) */
+export function wsClient(url: string, token?: string): Client {
+  return createClient({
+    url,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: true,
+    lazyCloseTimeout: 0,
+    ...(token !== undefined ? { connectionParams: { authorization: `Bearer ${token}` } } : {}),
+  });
 }
 
 export function subscribe(
@@ -407,8 +464,10 @@ export interface TestEnv extends AsyncDisposable {
   beta: Beta;
   gateway: Gateway;
   supergraphSdl: string;
-  /** a graphql-ws client to the gateway, closed with the env */
-  client(): Client;
+  /** an access token of the default test user (alice) */
+  token: string;
+  /** a graphql-ws client to the gateway, closed with the env (with the default token unless one is given) */
+  client(token?: string): Client;
   /** subscribes through a shared graphql-ws client (a new client when `client` is given) */
   subscribe(
     query: string,
@@ -444,6 +503,8 @@ export async function startEnv(
   options: {
     supergraph?: (sdl: string) => SupergraphSource | Promise<SupergraphSource>;
     log?: Logger;
+    /** @default TEST_AUTH */
+    auth?: AuthConfig;
   } = {},
 ): Promise<TestEnv> {
   const cleanup: (() => Promise<void>)[] = [];
@@ -464,6 +525,7 @@ export async function startEnv(
       : { kind: 'sdl', sdl: supergraphSdl };
     const gateway = createGateway({
       supergraph: source,
+      auth: options.auth ?? TEST_AUTH,
       port: 0,
       explorer: false,
       ...(options.log ? { log: options.log } : {}),
@@ -474,8 +536,9 @@ export async function startEnv(
     cleanup.push(async () => {
       await Promise.allSettled(clients.map((c) => c.dispose()));
     });
-    const client = (): Client => {
-      const c = wsClient(gateway.wsUrl);
+    const token = await tokenFor();
+    const client = (t: string = token): Client => {
+      const c = wsClient(gateway.wsUrl, t);
       clients.push(c);
       return c;
     };
@@ -487,6 +550,7 @@ export async function startEnv(
       beta,
       gateway,
       supergraphSdl,
+      token,
       client,
       subscribe(query, variables, opts = {}) {
         const c = opts.client ?? (shared ??= client());
@@ -495,7 +559,7 @@ export async function startEnv(
       async query(query, variables) {
         const res = await fetch(gateway.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
           body: JSON.stringify({ query, ...(variables ? { variables } : {}) }),
         });
         return { status: res.status, body: (await res.json()) as never };

@@ -35,9 +35,16 @@ export interface SubscriptionExecutorOptions {
   bufferSize?: number;
   /** observes stream and subscriber counts (metrics) */
   onChange?: (counts: { upstream: number; downstream: number }) => void;
+  /** headers of each upstream WebSocket handshake (the gateway's own signed identity) @default none */
+  upstreamHeaders?: () => Record<string, string>;
+  /**
+   * the subscriber's signed identity, sent upstream as the subscribe payload's `extensions.identity`
+   * @default none
+   */
+  identityOf?: (contextValue: unknown) => Record<string, string> | undefined;
 }
 
-/** the sharing key's authorization part; identity arrives with the identity issue */
+/** the sharing key's authorization part: streams are shared only between subscribers with the same scope */
 export type ScopeOf = (contextValue: unknown) => string;
 
 function stableStringify(v: unknown): string {
@@ -158,7 +165,8 @@ export class SubscriptionExecutor {
     const groupKey = `${args.operationName ?? ''}\n${print(args.document)}\n${stableStringify(variables)}`;
     let stream = this.streams.get(streamKey);
     if (!stream?.joinable()) {
-      stream = this.openStream(streamKey, primary, url, upstreamVariables, planner);
+      const identity = this.options.identityOf?.(args.contextValue);
+      stream = this.openStream(streamKey, primary, url, upstreamVariables, planner, identity);
     }
     const queue = stream.join(groupKey, run);
     this.downstream++;
@@ -196,6 +204,7 @@ export class SubscriptionExecutor {
     url: string,
     variables: Record<string, unknown>,
     planner: SupergraphPlanner,
+    identity: Record<string, string> | undefined,
   ): SharedStream {
     const service = primary.serviceName;
     const rootType = rootTypeName(primary.operation, planner.schema);
@@ -205,9 +214,9 @@ export class SubscriptionExecutor {
         identity: (event) => entityIdentity(event, planner, rootType),
         open: (sink) => {
           log.debug('upstream subscription opened');
-          const client = this.options.clients.get(url, () => ({}));
+          const client = this.options.clients.get(url, this.options.upstreamHeaders ?? (() => ({})));
           return client.subscribe<Record<string, unknown>>(
-            { query: primary.operation, variables },
+            { query: primary.operation, variables, ...(identity ? { extensions: { identity } } : {}) },
             {
               next: (e) => sink.next(e as ExecutionResult),
               error: (e) => sink.error(e),

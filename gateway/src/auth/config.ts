@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+
+import { ConfigError, getEnvBool, getEnvNum, getEnvOptionalStr } from '@fleetgraph/lib/config';
+
+/** Where the gateway gets the keys it verifies RS256/ES256 tokens with. */
+export type JwksSource = { kind: 'url'; url: string } | { kind: 'file'; path: string };
+
+/** The gateway's authentication settings (docs/operations.md, Authentication). */
+export interface AuthConfig {
+  /** HS256 shared secret (KubeSphere's default issuer, `authentication.issuer.jwtSecret`) */
+  jwtSecret?: string;
+  /** keys for RS256/ES256 tokens */
+  jwks?: JwksSource;
+  /** the `iss` a token must carry; not checked when unset */
+  issuer?: string;
+  /** the `aud` a token must carry; not checked when unset */
+  audience?: string;
+  /**
+   * leeway for exp and nbf, in seconds
+   * @default 30
+   */
+  clockToleranceS: number;
+  /** the HMAC secret the gateway signs identities for the subgraphs with (at least 32 characters) */
+  identitySecret: string;
+  /**
+   * /metrics is served without a token
+   * @default true
+   */
+  publicMetrics: boolean;
+}
+
+const MIN_IDENTITY_SECRET = 32;
+
+/** `NAME` or `NAME_FILE` (the file's content, trimmed); setting both is an error */
+function secretOf(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = getEnvOptionalStr(env, name);
+  const file = getEnvOptionalStr(env, `${name}_FILE`);
+  if (value !== undefined && file !== undefined)
+    throw new ConfigError(name, `set ${name} or ${name}_FILE, not both`);
+  if (file === undefined) return value;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new ConfigError(
+      `${name}_FILE`,
+      `${name}_FILE: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  if (text === '') throw new ConfigError(`${name}_FILE`, `${name}_FILE: ${file} is empty`);
+  return text;
+}
+
+/** the authentication settings from the environment; fails fast naming the variable */
+export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
+  const jwtSecret = secretOf(env, 'AUTH_JWT_SECRET');
+  const jwksUrl = getEnvOptionalStr(env, 'AUTH_JWKS_URL');
+  const jwksFile = getEnvOptionalStr(env, 'AUTH_JWKS_FILE');
+  if (jwksUrl !== undefined && jwksFile !== undefined)
+    throw new ConfigError('AUTH_JWKS_URL', 'set AUTH_JWKS_URL or AUTH_JWKS_FILE, not both');
+  if (jwksUrl !== undefined && !/^https?:\/\//.test(jwksUrl))
+    throw new ConfigError('AUTH_JWKS_URL', `AUTH_JWKS_URL must be an http(s) URL, got "${jwksUrl}"`);
+  let jwks: JwksSource | undefined;
+  if (jwksUrl !== undefined) jwks = { kind: 'url', url: jwksUrl };
+  else if (jwksFile !== undefined) jwks = { kind: 'file', path: jwksFile };
+  if (jwtSecret === undefined && jwks === undefined)
+    throw new ConfigError(
+      'AUTH_JWT_SECRET',
+      'AUTH_JWT_SECRET (or AUTH_JWT_SECRET_FILE) or AUTH_JWKS_URL (or AUTH_JWKS_FILE) is required: the gateway verifies every request with it',
+    );
+  const identitySecret = secretOf(env, 'FLEETGRAPH_IDENTITY_SECRET');
+  if (identitySecret === undefined)
+    throw new ConfigError(
+      'FLEETGRAPH_IDENTITY_SECRET',
+      'FLEETGRAPH_IDENTITY_SECRET (or FLEETGRAPH_IDENTITY_SECRET_FILE) is required: the HMAC secret shared with the subgraphs',
+    );
+  if (identitySecret.length < MIN_IDENTITY_SECRET)
+    throw new ConfigError(
+      'FLEETGRAPH_IDENTITY_SECRET',
+      `FLEETGRAPH_IDENTITY_SECRET must be at least ${MIN_IDENTITY_SECRET} characters, got ${identitySecret.length}`,
+    );
+  const issuer = getEnvOptionalStr(env, 'AUTH_ISSUER');
+  const audience = getEnvOptionalStr(env, 'AUTH_AUDIENCE');
+  return {
+    ...(jwtSecret !== undefined ? { jwtSecret } : {}),
+    ...(jwks ? { jwks } : {}),
+    ...(issuer !== undefined ? { issuer } : {}),
+    ...(audience !== undefined ? { audience } : {}),
+    clockToleranceS: getEnvNum(env, 'AUTH_CLOCK_TOLERANCE_S', { default: 30, min: 0, max: 3600 }),
+    identitySecret,
+    publicMetrics: getEnvBool(env, 'AUTH_PUBLIC_METRICS', { default: true }),
+  };
+}
