@@ -1,7 +1,7 @@
 /**
  * npm start: the whole stack on the embedded default — kube-sim's demo fleet, every subgraph and the gateway, as
  * separate processes, started in order and each checked ready — then prints `fleetgraph ready`, the explorer URL,
- * a sample query and a sample subscription. Ctrl-C (SIGINT) or SIGTERM stops every process it started.
+ * a token for each demo user, a sample query and a sample subscription. Ctrl-C (SIGINT) or SIGTERM stops every process it started.
  *
  *   npm start [-- --kubeconfig <path>] [--port <n>] [--probe-period-ms <n>]
  *
@@ -74,6 +74,10 @@ setInterval(() => {
 }, 1000).unref();
 
 const explorer = `http://localhost:${new URL(stack.gatewayUrl).port}/graphql`;
+// a token for each demo user (kube-sim's users.json); with --kubeconfig, one for a user named "admin"
+const users = stack.users.length > 0 ? stack.users : [{ name: 'admin', groups: [] }];
+const tokens = await Promise.all(users.map(async (u) => ({ ...u, token: await stack.token(u.name) })));
+const first = tokens[0]?.token ?? '';
 console.log(`
 fleetgraph ready
   explorer (GraphiQL)  ${explorer}
@@ -84,11 +88,15 @@ fleetgraph ready
     .join(', ')}
   host kubeconfig      ${stack.hostKubeconfig}
 
-  a first query:
+  access tokens (1 hour; more with: npm run token -- --user <name>):
+${tokens.map((t) => `    ${t.name.padEnd(16)} ${t.groups.length ? `[${t.groups.join(', ')}]` : ''}\n      ${t.token}`).join('\n')}
+
+  a first query (as ${tokens[0]?.name ?? 'admin'}):
     curl -s ${explorer} -H 'content-type: application/json' \\
+      -H "authorization: Bearer ${first}" \\
       -d '{"query":"{ clusters { name role kubernetesVersion status { phase } podCount } }"}'
 
-  a first subscription (paste into the explorer):
+  a first subscription (paste into the explorer; first put {"Authorization": "Bearer <token>"} in its Headers tab):
     subscription { clusterStatusChanged { name status { phase reason lastProbeTime } podCount } }
 
 Ctrl-C stops everything.`);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
@@ -139,6 +139,12 @@ export function createGateway(options: GatewayOptions): Gateway {
   const http = createGraphQLHost({
     path,
     registry: metrics.registry,
+    ...(options.auth.publicMetrics
+      ? {}
+      : {
+          authorizeMetrics: async (req: IncomingMessage, res: ServerResponse) =>
+            (await authenticateRequest(req, res, verifier)) !== undefined,
+        }),
     readiness: async () => {
       const subgraphs = await health.check();
       return {

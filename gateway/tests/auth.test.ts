@@ -22,6 +22,7 @@ import {
   JWT_SECRET,
   startEnv,
   subscribe,
+  TEST_AUTH,
   type TestEnv,
   tokenFor,
   wsClient,
@@ -233,6 +234,23 @@ describe('HTTP: every token attack is refused with 401 UNAUTHENTICATED', () => {
 
   it('serves /healthz, /readyz and /metrics without a token', async () => {
     for (const path of ['/healthz', '/readyz', '/metrics']) expect((await hs.get(path)).status).toBe(200);
+  });
+
+  it('asks for a token on /metrics with AUTH_PUBLIC_METRICS=false', async () => {
+    const env = await startEnv({ auth: { ...TEST_AUTH, publicMetrics: false } });
+    try {
+      expect((await env.get('/healthz')).status).toBe(200);
+      const refused = await fetch(new URL('/metrics', env.gateway.url));
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer /);
+      const res = await fetch(new URL('/metrics', env.gateway.url), {
+        headers: { authorization: `Bearer ${env.token}` },
+      });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toMatch(/fleetgraph_gateway_operations_total/);
+    } finally {
+      await env[Symbol.asyncDispose]();
+    }
   });
 });
 

@@ -4,8 +4,15 @@ import WebSocket from 'ws';
 
 /** A graphql-ws client for tests, and a subscription whose events can be awaited one by one. */
 
-export function wsClient(url: string): Client {
-  return createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+/** a graphql-ws client sending `token` as connectionParams.authorization */
+export function wsClient(url: string, token: string): Client {
+  return createClient({
+    url,
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: true,
+    connectionParams: { authorization: `Bearer ${token}` },
+  });
 }
 
 export interface TestSubscription {
@@ -89,15 +96,16 @@ export function subscribe(
   };
 }
 
-/** POSTs a GraphQL operation over HTTP */
+/** POSTs a GraphQL operation over HTTP, with `token` as the bearer token */
 export async function query(
   url: string,
   q: string,
-  variables?: Record<string, unknown>,
+  variables: Record<string, unknown> | undefined,
+  token: string,
 ): Promise<ExecutionResult & { status: number }> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ query: q, ...(variables ? { variables } : {}) }),
   });
   return { status: res.status, ...((await res.json()) as ExecutionResult) };

@@ -1,6 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { type DevUser, mintDevToken, readDevUsers } from '../../gateway/src/auth/devIssuer.ts';
 
 import {
   freePort,
@@ -14,7 +18,8 @@ import {
 /**
  * The whole fleetgraph stack as separate processes, started in order and each checked ready: kube-sim's demo fleet
  * (unless a kubeconfig is given), every subgraph of schema/subgraphs.json, then the gateway. Used by `npm start`
- * and by the end-to-end tests.
+ * and by the end-to-end tests. Each start makes a new random JWT secret (written to <outDir>/jwt.secret, mode 0600,
+ * for `npm run token`) and a new identity secret shared by the gateway and the subgraphs.
  */
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -48,6 +53,10 @@ export interface Stack extends AsyncDisposable {
   /** the host cluster's kubeconfig path */
   hostKubeconfig: string;
   processes: Map<string, ServiceProcess>;
+  /** the fleet users of kube-sim's users.json (none with an external kubeconfig) */
+  users: DevUser[];
+  /** an access token the gateway accepts for `user`, with the user's groups from users.json */
+  token(user: string, options?: { groups?: string[]; ttlSeconds?: number }): Promise<string>;
   /** stops every process, the gateway first */
   stop(): Promise<void>;
 }
@@ -77,14 +86,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const stop = async (): Promise<void> => {
     for (const p of [...started].reverse()) await stopService(p);
   };
+  const outDir = resolve(repoRoot, options.outDir ?? '.fleetgraph');
+  const jwtSecret = randomBytes(32).toString('base64url');
+  const identitySecret = randomBytes(32).toString('base64url');
+  const jwtSecretFile = join(outDir, 'jwt.secret');
   try {
+    await mkdir(outDir, { recursive: true });
+    await writeFile(jwtSecretFile, `${jwtSecret}\n`, { mode: 0o600 });
     let hostKubeconfig = options.kubeconfig ?? '';
     const kubeconfigs: Record<string, string> = {};
     if (!options.kubeconfig) {
       const sim = spawnService({
         name: 'kube-sim',
         entry: 'kube-sim/src/cli.ts',
-        args: ['--fleet', options.fleet ?? 'demo', '--out', options.outDir ?? '.fleetgraph'],
+        args: ['--fleet', options.fleet ?? 'demo', '--out', outDir],
         cwd: repoRoot,
         env: baseEnv,
         onLine,
@@ -111,6 +126,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             ...baseEnv,
             PORT: String(port),
             KUBECONFIG: hostKubeconfig,
+            FLEETGRAPH_IDENTITY_SECRET: identitySecret,
+            FLEETGRAPH_IDENTITY_SECRET_FILE: '',
             ...(options.probePeriodMs ? { PROBE_PERIOD_MS: String(options.probePeriodMs) } : {}),
           },
           onLine,
@@ -134,12 +151,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         SUBGRAPH_URLS: Object.entries(subgraphUrls)
           .map(([n, u]) => `${n}=${u}`)
           .join(','),
+        AUTH_JWT_SECRET: '',
+        AUTH_JWT_SECRET_FILE: jwtSecretFile,
+        FLEETGRAPH_IDENTITY_SECRET: identitySecret,
+        FLEETGRAPH_IDENTITY_SECRET_FILE: '',
       },
       onLine,
     });
     processes.set('gateway', gateway);
     started.push(gateway);
     await waitForReady(gateway, `http://127.0.0.1:${port}/readyz`, timeout);
+    const users = options.kubeconfig ? [] : readDevUsers(join(outDir, 'users.json'));
     const stack: Stack = {
       gatewayUrl: `http://127.0.0.1:${port}/graphql`,
       gatewayWsUrl: `ws://127.0.0.1:${port}/graphql`,
@@ -147,6 +169,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       kubeconfigs,
       hostKubeconfig,
       processes,
+      users,
+      token: (user, opts = {}) =>
+        mintDevToken({
+          secret: jwtSecret,
+          user,
+          groups: opts.groups ?? users.find((u) => u.name === user)?.groups ?? [],
+          ttlSeconds: opts.ttlSeconds ?? 3600,
+        }),
       stop,
       [Symbol.asyncDispose]: stop,
     };

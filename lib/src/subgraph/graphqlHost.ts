@@ -22,6 +22,11 @@ export interface GraphQLHostOptions {
   path: string;
   /** what /metrics serves */
   registry: Registry;
+  /**
+   * checks a /metrics request first; resolves false when it refused it (and answered it)
+   * @default every request may read /metrics
+   */
+  authorizeMetrics?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   /** the service's own readiness; /readyz is also unready before listen() and while stopping */
   readiness: () => HostReadiness | Promise<HostReadiness>;
   /** GraphQL over HTTP on `path` */
@@ -65,7 +70,10 @@ export function createGraphQLHost(o: GraphQLHostOptions): GraphQLHost {
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') return void readyz(res);
     if (url.pathname === '/metrics') {
-      void o.registry.metrics().then((text) => {
+      const allowed = o.authorizeMetrics ? o.authorizeMetrics(req, res) : Promise.resolve(true);
+      void allowed.then(async (ok) => {
+        if (!ok) return;
+        const text = await o.registry.metrics();
         res.writeHead(200, { 'content-type': o.registry.contentType });
         res.end(text);
       });

@@ -41,6 +41,14 @@ describe('the explorer, served by the gateway', () => {
     async () => {
       const context = await browser!.newContext();
       const origin = new URL(stack.gatewayUrl).origin;
+      // the explorer sends the saved Authorization header (as connectionParams for subscriptions); GraphiQL keeps
+      // it in localStorage. (Init scripts also run in about:blank, where localStorage is off limits.)
+      const headers = JSON.stringify(
+        JSON.stringify({ Authorization: `Bearer ${await stack.token('admin')}` }),
+      );
+      await context.addInitScript({
+        content: `if (location.protocol === 'http:') localStorage.setItem('graphiql:headers', ${headers});`,
+      });
       const foreign: string[] = [];
       const problems: string[] = [];
       context.on('request', (r) => {

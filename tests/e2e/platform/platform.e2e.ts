@@ -37,6 +37,8 @@ function cluster(e: ExecutionResult): ClusterEvent['clusterStatusChanged'] {
 
 let stack: Stack;
 let outDir: string;
+/** the demo fleet's platform admin (sees every cluster) */
+let token: string;
 
 /** takes a member offline in kube-sim (connections refused) for forMs, through its /__sim/ control endpoint */
 async function takeOffline(name: string, forMs: number): Promise<number> {
@@ -51,6 +53,7 @@ async function takeOffline(name: string, forMs: number): Promise<number> {
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'fleetgraph-e2e-'));
   stack = await startStack({ port: 0, outDir, probePeriodMs: PROBE_PERIOD_MS, logLevel: 'warn' });
+  token = await stack.token('admin');
 }, 120_000);
 
 afterAll(async () => {
@@ -60,7 +63,12 @@ afterAll(async () => {
 
 describe('the platform through the gateway', () => {
   it('answers a query that crosses the clusters and workloads subgraphs', async () => {
-    const r = await query(stack.gatewayUrl, '{ clusters { name role status { phase ready } podCount } }');
+    const r = await query(
+      stack.gatewayUrl,
+      '{ clusters { name role status { phase ready } podCount } }',
+      undefined,
+      token,
+    );
     expect(r.errors).toBeUndefined();
     const clusters = (r.data as { clusters: { name: string; role: string; podCount: number }[] }).clusters;
     expect(clusters.map((c) => c.name)).toEqual(['host', 'edge', 'prod']);
@@ -69,7 +77,7 @@ describe('the platform through the gateway', () => {
   });
 
   it('publishes a member going offline within two probe periods, with the cross-subgraph field in each event', async () => {
-    const client = wsClient(stack.gatewayWsUrl);
+    const client = wsClient(stack.gatewayWsUrl, token);
     try {
       const sub = subscribe(client, { query: STATUS_SUBSCRIPTION, variables: { names: ['edge'] } });
       const first = cluster(await sub.next());
@@ -97,7 +105,7 @@ describe('the platform through the gateway', () => {
     const clustersUrl = stack.subgraphUrls['clusters'] ?? '';
     const gauge = 'fleetgraph_subgraph_subscriptions_active';
     expect(await metric(clustersUrl, gauge)).toBe(0);
-    const clients = Array.from({ length: 10 }, () => wsClient(stack.gatewayWsUrl));
+    const clients = Array.from({ length: 10 }, () => wsClient(stack.gatewayWsUrl, token));
     try {
       const subs = clients.flatMap((c) =>
         Array.from({ length: 10 }, () => subscribe(c, { query: STATUS_SUBSCRIPTION })),
@@ -134,9 +142,10 @@ describe('the platform through the gateway', () => {
   it('keeps a subscription open with partial data and an error when the workloads subgraph dies', async () => {
     await eventually(
       async () =>
-        (await query(stack.gatewayUrl, '{ cluster(name: "edge") { status { phase } } }')).data !== undefined,
+        (await query(stack.gatewayUrl, '{ cluster(name: "edge") { status { phase } } }', undefined, token))
+          .data !== undefined,
     );
-    const client = wsClient(stack.gatewayWsUrl);
+    const client = wsClient(stack.gatewayWsUrl, token);
     try {
       const sub = subscribe(client, { query: STATUS_SUBSCRIPTION, variables: { names: ['edge'] } });
       const edge = await sub.waitFor((e) => cluster(e).status.phase === 'READY');
