@@ -11,6 +11,7 @@ import {
 import type { LogLevel } from '@fleetgraph/lib/telemetry';
 
 import { type AuthConfig, loadAuthConfig } from './auth/config.ts';
+import { type LimitsConfig, loadLimitsConfig } from './limits/config.ts';
 import type { SupergraphSource } from './supergraph.ts';
 
 export interface GatewayConfig {
@@ -21,6 +22,8 @@ export interface GatewayConfig {
   explorer: boolean;
   logLevel: LogLevel;
   logJson: boolean;
+  /** the defences of the public endpoint: MAX_*, INTROSPECTION, EXPLORER, PERSISTED_OPERATIONS_FILE, ... */
+  limits: LimitsConfig;
   /** authentication and identity signing (AUTH_*, FLEETGRAPH_IDENTITY_SECRET) */
   auth: AuthConfig;
 }
@@ -83,14 +86,17 @@ export function loadConfig(
     values.port !== undefined
       ? getEnvNum({ PORT: values.port }, 'PORT', { min: 0, max: 65535, integer: true })
       : getEnvNum(env, 'PORT', { default: 4000, min: 0, max: 65535, integer: true });
+  const limits = loadLimitsConfig(env);
   return {
     port,
     host: getEnvStr(env, 'HOST', { default: '127.0.0.1' }),
     supergraph: source,
     subgraphUrls: parseSubgraphUrls(getEnvOptionalStr(env, 'SUBGRAPH_URLS')),
-    explorer: getEnvBool(env, 'EXPLORER', { default: true }),
+    // EXPLORER: on by default, off when NODE_ENV=production unless set (read by loadLimitsConfig)
+    explorer: limits.explorer,
     logLevel: getEnvLogLevel(env),
     logJson: getEnvBool(env, 'LOG_JSON', { default: false }),
+    limits,
     auth: loadAuthConfig(env),
   };
 }

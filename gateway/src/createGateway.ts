@@ -23,6 +23,7 @@ import { WsAuth } from './auth/wsAuth.ts';
 import { ConnectionPool, FleetDataSource, type GatewayContext } from './dataSource.ts';
 import { createExplorer } from './explorer/explorer.ts';
 import { SUBSCRIPTION_NOT_SUPPORTED } from './errors.ts';
+import { createOperationGuard, type LimitsOptions } from './limits/guard.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { SubgraphHealth } from './subgraphHealth.ts';
 import { SubscriptionExecutor } from './subscriptions/executor.ts';
@@ -46,8 +47,10 @@ export interface GatewayOptions {
   log?: Logger;
   /** hide messages of uncoded errors @default process.env.NODE_ENV === 'production' */
   maskErrors?: boolean;
-  /** serve the GraphiQL explorer to browsers @default true */
+  /** serve the GraphiQL explorer to browsers @default process.env.NODE_ENV !== 'production' */
   explorer?: boolean;
+  /** depth, alias, root-field, token, cost, body and per-connection limits, introspection and trusted documents (loadLimitsConfig) @default LimitsConfig's defaults */
+  limits?: LimitsOptions;
   /** how clients are authenticated and how their identity is signed for the subgraphs (loadAuthConfig) */
   auth: AuthConfig;
   /** the token verifier @default createTokenVerifier(auth) */
@@ -124,17 +127,24 @@ export function createGateway(options: GatewayOptions): Gateway {
     loaded = true;
   });
   const mask = options.maskErrors ?? process.env['NODE_ENV'] === 'production';
+  const guard = createOperationGuard(options.limits);
   const apollo = new ApolloServer<GatewayContext>({
     gateway: apolloGateway,
-    formatError: createFormatError({ mask, isKnownCode: (c) => errorCode(c) !== undefined }),
+    formatError: guard.formatError(
+      createFormatError({ mask, isKnownCode: (c) => errorCode(c) !== undefined }),
+    ),
+    ...guard.serverOptions,
     includeStacktraceInErrorResponses: process.env['NODE_ENV'] === 'development',
-    plugins: [metricsPlugin(metrics), rejectHttpSubscriptions(path)],
+    plugins: [metricsPlugin(metrics), rejectHttpSubscriptions(path), ...guard.plugins],
   });
   const contextOf = (req: IncomingMessage | undefined, user: UserInfo): GatewayContext => ({
     requestId: (req?.headers['x-request-id'] as string | undefined) ?? randomUUID(),
     user,
   });
-  const explorer = options.explorer === false ? undefined : createExplorer({ graphqlPath: path });
+  const explorer =
+    (options.explorer ?? process.env['NODE_ENV'] !== 'production')
+      ? createExplorer({ graphqlPath: path })
+      : undefined;
 
   const http = createGraphQLHost({
     path,
@@ -156,10 +166,16 @@ export function createGateway(options: GatewayOptions): Gateway {
       void authenticateRequest(req, res, verifier).then((verified) => {
         if (!verified) return;
         const context = contextOf(req, verified.user);
-        return handleGraphQLHttp(req, res, url, { server: apollo, context: () => Promise.resolve(context) });
+        return handleGraphQLHttp(req, res, url, {
+          server: apollo,
+          context: () => Promise.resolve(context),
+          maxBodyBytes: guard.limits.maxBodyBytes,
+        });
       }),
     ...(explorer ? { handle: (req, res) => explorer.handle(req, res) } : {}),
   });
+  // a bigger WebSocket message closes the socket (1009); createGraphQLHost builds the server without the option
+  http.wss.options.maxPayload = guard.limits.maxBodyBytes;
   const wsServer = useServer<Record<string, unknown>, { request: IncomingMessage }>(
     {
       schema: () => {
@@ -175,9 +191,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         if (!user) throw new Error('unauthenticated connection');
         return wsAuth.bind(ctx, contextOf(ctx.extra.request, user));
       },
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: (ctx, _id, payload) => {
         const isSubscription = /^\s*subscription\b/m.test(payload.query);
         metrics.requests.inc({ operation: isSubscription ? 'subscription' : 'query', transport: 'ws' });
+        return guard.onSubscribe(ctx, payload, executor.schema);
       },
       execute: (args: ExecutionArgs) => executeOverWs(apollo, args),
       subscribe: async (args: ExecutionArgs) =>
@@ -263,5 +280,11 @@ async function executeOverWs(
     { contextValue: args.contextValue as GatewayContext },
   );
   if (response.body.kind !== 'single') return { errors: [] };
-  return response.body.singleResult as ExecutionResult;
+  const { errors, ...result } = response.body.singleResult;
+  if (!errors) return result as ExecutionResult;
+  // Apollo's errors are formatted (masked) JSON already; graphql-ws sends each one's toJSON()
+  return {
+    ...result,
+    errors: errors.map((e) => ({ ...e, toJSON: () => e })),
+  } as unknown as ExecutionResult;
 }

@@ -14,6 +14,7 @@ runMain({
       port: config.port,
       host: config.host,
       explorer: config.explorer,
+      limits: config.limits,
       auth: config.auth,
       log,
     }),
