@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+
+import { IDENTITY_HEADERS, signIdentity, type UserInfo } from '@fleetgraph/lib/auth';
 import { NOT_FOUND } from '@fleetgraph/lib/errors';
 import { EventQueue } from '@fleetgraph/lib/kube';
 import {
@@ -7,6 +10,13 @@ import {
   type SubgraphServerOptions,
   type SubgraphContext,
 } from '@fleetgraph/lib/subgraph';
+import {
+  ADMIN,
+  asUser,
+  signedHeaders,
+  subgraphWsClient,
+  TEST_IDENTITY_SECRET,
+} from '@fleetgraph/lib/testing';
 import { parse } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -14,18 +24,25 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 
 import { waitFor } from '../../kube-sim/tests/support.ts';
 
-/** The subgraph runtime with a tiny schema: HTTP, graphql-ws, probes, metrics, shutdown, limits and masking. */
+/**
+ * The subgraph runtime with a tiny schema: HTTP, graphql-ws, probes, metrics, shutdown, limits and masking, and the
+ * gateway's signed identity on every operation.
+ */
+
+const ALICE: UserInfo = { name: 'alice', groups: ['retail-team', 'system:authenticated'] };
 
 const typeDefs = parse(/* GraphQL */ `
   type Query {
     hello(name: String): String!
     boom: String
     missing: String
+    me: String!
   }
   type Subscription {
     ticks: Int!
     gated: Int!
     relayed: Int!
+    me: String!
   }
 `);
 
@@ -64,6 +81,8 @@ const resolvers: SubgraphServerOptions<SubgraphContext>['resolvers'] = {
     missing: () => {
       throw NOT_FOUND.err('there is no such thing');
     },
+    me: (_root: unknown, _args: unknown, ctx: SubgraphContext) =>
+      `${ctx.user.name} [${ctx.user.groups.join(',')}]`,
   },
   Subscription: {
     ticks: {
@@ -87,6 +106,13 @@ const resolvers: SubgraphServerOptions<SubgraphContext>['resolvers'] = {
       subscribe: () => gatedIterator(gate),
       resolve: (n: number) => n,
     },
+    me: {
+      // one event naming the user the context carries, then complete
+      subscribe: async function* me(_root: unknown, _args: unknown, ctx: SubgraphContext) {
+        yield `${ctx.user.name} [${ctx.user.groups.join(',')}]`;
+      },
+      resolve: (me: string) => me,
+    },
   },
 };
 
@@ -100,14 +126,21 @@ afterAll(async () => {
 });
 
 async function start(options: Partial<SubgraphServerOptions<SubgraphContext>> = {}): Promise<SubgraphServer> {
-  const server = createSubgraphServer<SubgraphContext>({ name: 'tiny', typeDefs, resolvers, ...options });
+  const server = createSubgraphServer<SubgraphContext>({
+    name: 'tiny',
+    typeDefs,
+    resolvers,
+    identitySecret: TEST_IDENTITY_SECRET,
+    ...options,
+  });
   leftovers.push(() => server.close());
   await server.listen();
   return server;
 }
 
+/** a graphql-ws client whose handshake the gateway signed */
 function wsClient(server: SubgraphServer): Client {
-  const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
+  const client = subgraphWsClient(server.url);
   leftovers.push(() => client.dispose());
   return client;
 }
@@ -119,22 +152,25 @@ interface Sink<T> {
   unsubscribe: () => void;
 }
 
-function subscribe<T = unknown>(client: Client, query: string): Sink<T> {
+/** subscribes as `user` (signed identity in the payload's extensions), or with no identity when user is null */
+function subscribe<T = unknown>(client: Client, query: string, user: UserInfo | null = ADMIN): Sink<T> {
   const events: T[] = [];
   let end: (how: string) => void = () => undefined;
   const ended = new Promise<string>((r) => (end = r));
-  const unsubscribe = client.subscribe<T>(
-    { query },
-    {
-      next: (v) => events.push(v.data as T),
-      error: (e) => end(`error: ${e instanceof Error ? e.message : JSON.stringify(e)}`),
-      complete: () => end('complete'),
-    },
-  );
+  const unsubscribe = client.subscribe<T>(user ? asUser({ query }, user) : { query }, {
+    next: (v) => events.push(v.data as T),
+    error: (e) => end(`error: ${e instanceof Error ? e.message : JSON.stringify(e)}`),
+    complete: () => end('complete'),
+  });
   return { events, ended, unsubscribe };
 }
 
-async function post(server: SubgraphServer, body: unknown, headers: Record<string, string> = {}) {
+/** POSTs as the gateway would, signed for ADMIN, unless `headers` is given (then exactly those headers) */
+async function post(
+  server: SubgraphServer,
+  body: unknown,
+  headers: Record<string, string> = signedHeaders(),
+) {
   const res = await fetch(server.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -331,14 +367,168 @@ describe('createSubgraphServer', () => {
 
   it("refuses a GET without a preflight header (Apollo's CSRF prevention) and accepts one with it", async () => {
     const server = await start();
-    const refused = await get(server, `/graphql?query=${encodeURIComponent('{ hello }')}`);
+    const refused = await get(server, `/graphql?query=${encodeURIComponent('{ hello }')}`, signedHeaders());
     expect(refused.status).toBe(400);
     expect(refused.text).toMatch(/CSRF/);
 
     const allowed = await get(server, `/graphql?query=${encodeURIComponent('{ hello }')}`, {
+      ...signedHeaders(),
       'apollo-require-preflight': 'true',
     });
     expect(allowed.status).toBe(200);
     expect(allowed.json).toEqual({ data: { hello: 'hello world' } });
+  });
+});
+
+/** the response to a WebSocket upgrade: the HTTP status it was refused with, or 101 when it was accepted */
+function upgradeStatus(server: SubgraphServer, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(server.wsUrl, 'graphql-transport-ws', { headers });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      resolve(101);
+      ws.close();
+    });
+    ws.on('error', (e) => reject(e));
+  });
+}
+
+describe('createSubgraphServer: the gateway-signed identity', () => {
+  const query = { query: '{ me }' };
+
+  /** identity headers for `user`, signed with `secret`, at `timestamp` */
+  function signedAt(
+    user: UserInfo,
+    timestamp: number,
+    secret = TEST_IDENTITY_SECRET,
+  ): Record<string, string> {
+    return signIdentity(secret, { ...user, timestamp, requestId: randomUUID() });
+  }
+
+  function expectUnauthenticated(res: { status: number; json: Record<string, unknown> }): void {
+    expect(res.status).toBe(401);
+    expect(res.json).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+    expect(res.json['data']).toBeUndefined();
+  }
+
+  it('gives the resolver the signed user (name and groups) over HTTP', async () => {
+    const server = await start();
+    const res = await post(server, query, signedHeaders(ALICE));
+    expect(res).toEqual({
+      status: 200,
+      json: { data: { me: 'alice [retail-team,system:authenticated]' } },
+    });
+  });
+
+  it('refuses an HTTP request without a signature with 401 UNAUTHENTICATED', async () => {
+    const server = await start();
+    expectUnauthenticated(await post(server, query, {}));
+    // the identity headers without the signature are no better
+    const { [IDENTITY_HEADERS.signature]: _signature, ...unsigned } = signedHeaders(ADMIN);
+    expectUnauthenticated(await post(server, query, unsigned));
+  });
+
+  it('refuses a signature made with another secret (401)', async () => {
+    const server = await start();
+    const forged = signedHeaders(ADMIN, 'not-the-gateway-secret-but-long-enough-0123');
+    expectUnauthenticated(await post(server, query, forged));
+  });
+
+  it('refuses a stale signature, and one from too far ahead (401), and accepts one within the skew', async () => {
+    const server = await start();
+    expectUnauthenticated(await post(server, query, signedAt(ADMIN, Date.now() - 120_000)));
+    expectUnauthenticated(await post(server, query, signedAt(ADMIN, Date.now() + 120_000)));
+    const recent = await post(server, query, signedAt(ADMIN, Date.now() - 30_000));
+    expect(recent).toEqual({ status: 200, json: { data: { me: 'admin [system:authenticated]' } } });
+  });
+
+  it('refuses a signed request whose user, groups or timestamp header was changed afterwards (401)', async () => {
+    const server = await start();
+    const signed = signedHeaders(ALICE);
+    expectUnauthenticated(await post(server, query, { ...signed, [IDENTITY_HEADERS.user]: 'admin' }));
+    expectUnauthenticated(
+      await post(server, query, {
+        ...signed,
+        [IDENTITY_HEADERS.groups]: 'retail-team,system:authenticated,system:masters',
+      }),
+    );
+    expectUnauthenticated(
+      await post(server, query, {
+        ...signed,
+        [IDENTITY_HEADERS.timestamp]: String(Number(signed[IDENTITY_HEADERS.timestamp]) + 1),
+      }),
+    );
+    // the untouched headers still work
+    expect((await post(server, query, signed)).status).toBe(200);
+  });
+
+  it('refuses a WebSocket upgrade without a valid signature with HTTP 401', async () => {
+    const server = await start();
+    expect(await upgradeStatus(server)).toBe(401);
+    expect(
+      await upgradeStatus(server, signedHeaders(ADMIN, 'not-the-gateway-secret-but-long-enough-0123')),
+    ).toBe(401);
+    expect(await upgradeStatus(server, signedAt(ADMIN, Date.now() - 120_000))).toBe(401);
+    expect(await upgradeStatus(server, signedHeaders(ADMIN))).toBe(101);
+
+    // a graphql-ws client that does not sign its handshake never gets to subscribe
+    const client = createClient({ url: server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+    leftovers.push(() => client.dispose());
+    const sink = subscribe(client, 'subscription { me }');
+    expect(await sink.ended).toMatch(/^error: /);
+    expect(sink.events).toEqual([]);
+  });
+
+  it('refuses a WebSocket operation without a signed identity in its extensions with UNAUTHENTICATED', async () => {
+    const server = await start();
+    const client = wsClient(server);
+    const none = subscribe(client, 'subscription { me }', null);
+    const ended = await none.ended;
+    expect(ended).toMatch(/^error: /);
+    expect(JSON.parse(ended.slice('error: '.length))).toMatchObject([
+      { extensions: { code: 'UNAUTHENTICATED' } },
+    ]);
+    expect(none.events).toEqual([]);
+
+    // a forged identity is refused the same way, and the connection stays usable for a signed operation
+    let forgedEnd: (how: string) => void = () => undefined;
+    const forgedEnded = new Promise<string>((r) => (forgedEnd = r));
+    client.subscribe(
+      asUser({ query: 'subscription { me }' }, ADMIN, 'not-the-gateway-secret-but-long-enough-0123'),
+      {
+        next: () => forgedEnd('next'),
+        error: (e) => forgedEnd(`error: ${JSON.stringify(e)}`),
+        complete: () => forgedEnd('complete'),
+      },
+    );
+    const forged = await forgedEnded;
+    expect(forged).toMatch(/^error: /);
+    expect(forged).toContain('UNAUTHENTICATED');
+
+    const signed = subscribe<{ me: string }>(client, 'subscription { me }', ALICE);
+    expect(await signed.ended).toBe('complete');
+    expect(signed.events).toEqual([{ me: 'alice [retail-team,system:authenticated]' }]);
+  });
+
+  it('gives each WebSocket operation its own user, whatever the connection was signed as', async () => {
+    const server = await start();
+    const client = wsClient(server);
+    const admin = subscribe<{ me: string }>(client, 'subscription { me }', ADMIN);
+    const alice = subscribe<{ me: string }>(client, 'subscription { me }', ALICE);
+    expect([await admin.ended, await alice.ended]).toEqual(['complete', 'complete']);
+    expect(admin.events).toEqual([{ me: 'admin [system:authenticated]' }]);
+    expect(alice.events).toEqual([{ me: 'alice [retail-team,system:authenticated]' }]);
+  });
+
+  it('serves /healthz, /readyz and /metrics without a signature', async () => {
+    const server = await start();
+    expect(await get(server, '/healthz')).toMatchObject({ status: 200, json: { status: 'ok' } });
+    expect(await get(server, '/readyz')).toMatchObject({ status: 200, json: { status: 'ready' } });
+    const metrics = await get(server, '/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toContain('fleetgraph_subgraph_operations_total');
   });
 });

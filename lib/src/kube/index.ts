@@ -50,3 +50,4 @@ export {
   type FleetInformerOptions,
   type FleetEventsOptions,
 } from './fleetInformer.ts';
+export type { KubernetesObject } from '@kubernetes/client-node';

@@ -1,4 +1,13 @@
-import { getEnvBool, getEnvLogLevel, getEnvNum, getEnvOptionalStr, getEnvStr } from '../config/index.ts';
+import { readFileSync } from 'node:fs';
+
+import {
+  ConfigError,
+  getEnvBool,
+  getEnvLogLevel,
+  getEnvNum,
+  getEnvOptionalStr,
+  getEnvStr,
+} from '../config/index.ts';
 import type { KubeSourceConfig } from '../kube/index.ts';
 import type { LogLevel } from '../telemetry/index.ts';
 
@@ -14,6 +23,37 @@ export interface BaseSubgraphConfig {
   logLevel: LogLevel;
   /** LOG_JSON @default false */
   logJson: boolean;
+  /** FLEETGRAPH_IDENTITY_SECRET (or the file FLEETGRAPH_IDENTITY_SECRET_FILE): the gateway's signing secret */
+  identitySecret: string;
+}
+
+/** the identity-signing secret shared by the gateway and the subgraphs: required, at least 32 characters */
+export function loadIdentitySecret(env: NodeJS.ProcessEnv): string {
+  const file = getEnvOptionalStr(env, 'FLEETGRAPH_IDENTITY_SECRET_FILE');
+  let secret = getEnvOptionalStr(env, 'FLEETGRAPH_IDENTITY_SECRET');
+  if (file) {
+    try {
+      secret = readFileSync(file, 'utf8').trim();
+    } catch (e) {
+      throw new ConfigError(
+        'FLEETGRAPH_IDENTITY_SECRET_FILE',
+        `FLEETGRAPH_IDENTITY_SECRET_FILE: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+  }
+  if (!secret) {
+    throw new ConfigError(
+      'FLEETGRAPH_IDENTITY_SECRET',
+      'FLEETGRAPH_IDENTITY_SECRET (or FLEETGRAPH_IDENTITY_SECRET_FILE) is required: the secret the gateway signs identities with',
+    );
+  }
+  if (secret.length < 32) {
+    throw new ConfigError(
+      'FLEETGRAPH_IDENTITY_SECRET',
+      `FLEETGRAPH_IDENTITY_SECRET must be at least 32 characters, got ${secret.length}`,
+    );
+  }
+  return secret;
 }
 
 export function loadBaseSubgraphConfig(env: NodeJS.ProcessEnv, defaultPort: number): BaseSubgraphConfig {
@@ -28,5 +68,6 @@ export function loadBaseSubgraphConfig(env: NodeJS.ProcessEnv, defaultPort: numb
     kube,
     logLevel: getEnvLogLevel(env),
     logJson: getEnvBool(env, 'LOG_JSON', { default: false }),
+    identitySecret: loadIdentitySecret(env),
   };
 }

@@ -5,14 +5,15 @@ import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { type DocumentNode, type ExecutionArgs, GraphQLSchema, subscribe } from 'graphql';
+import { type DocumentNode, type ExecutionArgs, GraphQLError, GraphQLSchema, subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 
+import { type IdentityResult, type SignedIdentity, type UserInfo, verifyIdentity } from '../auth/index.ts';
 import { errorCode } from '../errors/index.ts';
 import { type Logger, silentLogger } from '../telemetry/index.ts';
 import { createFormatError } from './formatError.ts';
 import { createGraphQLHost } from './graphqlHost.ts';
-import { handleGraphQLHttp } from './httpHost.ts';
+import { handleGraphQLHttp, sendGraphQLError } from './httpHost.ts';
 import { createSubgraphMetrics, metricsPlugin, type SubgraphMetrics } from './metrics.ts';
 import { SubscriptionTracker } from './subscriptionTracker.ts';
 
@@ -20,6 +21,8 @@ import { SubscriptionTracker } from './subscriptionTracker.ts';
 export interface SubgraphContext extends BaseContext {
   log: Logger;
   requestId: string;
+  /** the end user, as the gateway verified and signed it */
+  user: UserInfo;
 }
 
 export interface Readiness {
@@ -31,6 +34,16 @@ export interface Readiness {
 export interface SubgraphServerOptions<C extends SubgraphContext> {
   /** the subgraph's name, used in logs and metrics */
   name: string;
+  /**
+   * the secret the gateway signs identities with (FLEETGRAPH_IDENTITY_SECRET): every operation, over HTTP or
+   * WebSocket, must carry a valid, fresh signature, or it is refused with 401 / UNAUTHENTICATED
+   */
+  identitySecret: string;
+  /**
+   * how old (or how far ahead) a signature may be
+   * @default 60_000
+   */
+  identityMaxSkewMs?: number;
   /** the subgraph SDL (schema/<name>.graphql) */
   typeDefs: DocumentNode;
   /** resolvers, including Subscription fields and `__resolveReference` */
@@ -107,11 +120,16 @@ export function createSubgraphServer<C extends SubgraphContext>(
       error: (m) => log.error(String(m)),
     },
   });
-  const makeContext = async (req: IncomingMessage | undefined): Promise<C> => {
-    const requestId = (req?.headers['x-request-id'] as string | undefined) ?? randomUUID();
-    const base: SubgraphContext = { log: log.child({ requestId }), requestId };
+  const verify = (headers: Record<string, string | string[] | undefined>): IdentityResult =>
+    verifyIdentity(options.identitySecret, headers, { maxSkewMs: options.identityMaxSkewMs ?? 60_000 });
+  const makeContext = async (identity: SignedIdentity, req: IncomingMessage | undefined): Promise<C> => {
+    const requestId = identity.requestId || randomUUID();
+    const user = { name: identity.name, groups: identity.groups };
+    const base: SubgraphContext = { log: log.child({ requestId, user: user.name }), requestId, user };
     return options.context ? options.context(base, req) : (base as C);
   };
+  /** the verified identity of each subscription, from onSubscribe to its context */
+  const subscriptionIdentity = new WeakMap<object, SignedIdentity>();
 
   let stopping = false;
   const host = options.host ?? '127.0.0.1';
@@ -122,15 +140,48 @@ export function createSubgraphServer<C extends SubgraphContext>(
       const r = options.readiness?.() ?? { ready: true };
       return { ready: r.ready, ...(r.checks ? { body: { checks: r.checks } } : {}) };
     },
-    graphql: (req, res, url) =>
-      void handleGraphQLHttp(req, res, url, { server: apollo, context: makeContext }),
+    graphql: (req, res, url) => {
+      const id = verify(req.headers);
+      if (!id.ok) {
+        log.warn('refused a request without a valid gateway signature', { reason: id.reason });
+        return sendGraphQLError(
+          res,
+          401,
+          'UNAUTHENTICATED',
+          `only the fleetgraph gateway may call a subgraph (${id.reason})`,
+        );
+      }
+      void handleGraphQLHttp(req, res, url, { server: apollo, context: (r) => makeContext(id.identity, r) });
+    },
+    authorizeUpgrade: (req) => {
+      const id = verify(req.headers);
+      if (!id.ok) log.warn('refused a WebSocket without a valid gateway signature', { reason: id.reason });
+      return id.ok ? { ok: true } : { ok: false, reason: id.reason };
+    },
   });
   const wsServer = useServer<Record<string, unknown>, { request: IncomingMessage }>(
     {
       schema,
-      context: (ctx) => makeContext(ctx.extra.request),
-      onSubscribe: () => {
+      context: (ctx, _id, payload) => {
+        const identity = subscriptionIdentity.get(payload);
+        if (!identity) throw new Error('no verified identity for this operation');
+        return makeContext(identity, ctx.extra.request);
+      },
+      onSubscribe: (_ctx, _id, payload) => {
+        // every operation carries the end user's signed identity in its extensions (the socket is the gateway's)
+        const signed = payload.extensions?.['identity'];
+        const id =
+          signed && typeof signed === 'object' ? verify(signed as Record<string, string>) : undefined;
+        if (!id?.ok) {
+          return [
+            new GraphQLError(`every operation must carry a signed identity (${id ? id.reason : 'none'})`, {
+              extensions: { code: 'UNAUTHENTICATED' },
+            }),
+          ];
+        }
+        subscriptionIdentity.set(payload, id.identity);
         metrics.requests.inc({ operation: 'subscription', transport: 'ws' });
+        return undefined;
       },
       subscribe: async (args: ExecutionArgs) => tracker.track(await subscribe(args)),
     },

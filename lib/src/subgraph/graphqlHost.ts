@@ -33,6 +33,8 @@ export interface GraphQLHostOptions {
   graphql: (req: IncomingMessage, res: ServerResponse, url: URL) => void;
   /** tried first for every other request; returns true when it answered (the explorer) */
   handle?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** checks a WebSocket upgrade before it is accepted; a refusal answers 401 @default accept */
+  authorizeUpgrade?: (req: IncomingMessage) => { ok: true } | { ok: false; reason: string };
 }
 
 export interface GraphQLHost {
@@ -89,6 +91,16 @@ export function createGraphQLHost(o: GraphQLHostOptions): GraphQLHost {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== o.path || stopping) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    const verdict = o.authorizeUpgrade?.(req) ?? { ok: true };
+    if (!verdict.ok) {
+      const body = JSON.stringify({
+        errors: [{ message: verdict.reason, extensions: { code: 'UNAUTHENTICATED' } }],
+      });
+      socket.end(
+        `HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));

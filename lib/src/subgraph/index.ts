@@ -20,7 +20,7 @@ export {
   type OperationMetrics,
   type SubgraphMetrics,
 } from './metrics.ts';
-export { loadBaseSubgraphConfig, type BaseSubgraphConfig } from './baseConfig.ts';
+export { loadBaseSubgraphConfig, loadIdentitySecret, type BaseSubgraphConfig } from './baseConfig.ts';
 export { runMain, type Runnable } from './runMain.ts';
 export {
   createGraphQLHost,

@@ -6,13 +6,25 @@ import {
   probeCluster,
   type ProbeResult,
   type RegisteredCluster,
+  type KubernetesObject,
+  kubeRequest,
+  toKubeError,
 } from '@fleetgraph/lib/kube';
+import { type Authorizer, createAuthorizer, type UserInfo } from '@fleetgraph/lib/auth';
+import { KUBE_UNAVAILABLE } from '@fleetgraph/lib/errors';
 import type { Logger } from '@fleetgraph/lib/telemetry';
 
 /** The clusters subgraph's only Kubernetes-aware file: the cluster registry and the probe. */
 
-export function createRegistry(kube: KubeSourceConfig, log: Logger): ClusterRegistry {
-  return createClusterRegistry({ host: loadKubeConfig(kube), log: log.child({ component: 'registry' }) });
+/** the member-cluster registry and the fleet's roles and bindings, from the host cluster's kubeconfig */
+export function createKubeSide(
+  kube: KubeSourceConfig,
+  log: Logger,
+): { registry: ClusterRegistry; authorizer: Authorizer } {
+  const host = loadKubeConfig(kube);
+  const registry = createClusterRegistry({ host, log: log.child({ component: 'registry' }) });
+  const authorizer = createAuthorizer({ registry, host, log: log.child({ component: 'authorizer' }) });
+  return { registry, authorizer };
 }
 
 /** one probe of one cluster; a cluster without a usable kubeconfig reports why */
@@ -31,4 +43,30 @@ export async function probe(
     };
   }
   return probeCluster(cluster.kubeConfig, { timeoutMs, signal });
+}
+
+/** merge-patches a Cluster object on the host, as `user` (so the host's RBAC judges it too); returns the result */
+export async function patchClusterObject(
+  registry: ClusterRegistry,
+  name: string,
+  patch: Record<string, unknown>,
+  user: UserInfo,
+): Promise<KubernetesObject> {
+  const host = registry.host()?.kubeConfig;
+  if (!host) throw KUBE_UNAVAILABLE.err('the host cluster has no usable kubeconfig');
+  try {
+    return await kubeRequest<KubernetesObject>(
+      host,
+      `/apis/cluster.kubesphere.io/v1alpha1/clusters/${encodeURIComponent(name)}`,
+      {
+        method: 'PATCH',
+        body: patch,
+        contentType: 'application/merge-patch+json',
+        timeoutMs: 10_000,
+        impersonate: { user: user.name, groups: user.groups },
+      },
+    );
+  } catch (e) {
+    throw toKubeError(e, { cluster: registry.host()?.name ?? 'host' });
+  }
 }

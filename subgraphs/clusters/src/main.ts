@@ -1,7 +1,7 @@
 import { runMain } from '@fleetgraph/lib/subgraph';
 
 import { loadConfig } from './config.ts';
-import { createRegistry } from './kube.ts';
+import { createKubeSide } from './kube.ts';
 import { createClustersSubgraph } from './subgraph.ts';
 
 /** process entry of the clusters subgraph */
@@ -10,7 +10,8 @@ runMain({
   loadConfig: () => loadConfig(),
   create: (config, log) =>
     createClustersSubgraph({
-      registry: createRegistry(config.kube, log),
+      ...createKubeSide(config.kube, log),
+      identitySecret: config.identitySecret,
       probePeriodMs: config.probePeriodMs,
       probeTimeoutMs: config.probeTimeoutMs,
       port: config.port,

@@ -1,3 +1,5 @@
+import type { KubernetesObject } from '@fleetgraph/lib/kube';
+
 /** The clusters subgraph's models: what resolvers return (codegen maps the GraphQL types onto these). */
 
 export type ClusterRoleValue = 'HOST' | 'MEMBER';
@@ -14,6 +16,8 @@ export interface ClusterStatusModel {
 
 export interface ClusterModel {
   name: string;
+  /** the Cluster object as a write returned it; resolvers otherwise read the registry's copy */
+  object?: KubernetesObject | undefined;
   role: ClusterRoleValue;
   kubernetesVersion: string | null;
   status: ClusterStatusModel;
@@ -37,4 +41,16 @@ export function statusChanged(a: ClusterModel, b: ClusterModel): boolean {
     a.status.reason !== b.status.reason ||
     a.status.message !== b.status.message
   );
+}
+
+export const DESCRIPTION_ANNOTATION = 'kubesphere.io/description';
+
+export function descriptionOf(object: KubernetesObject | undefined): string | null {
+  return object?.metadata?.annotations?.[DESCRIPTION_ANNOTATION] ?? null;
+}
+
+export function labelsOf(object: KubernetesObject | undefined): Array<{ key: string; value: string }> {
+  return Object.entries(object?.metadata?.labels ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => ({ key, value }));
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 
+import { type Authorizer, createRequestAuthz } from '@fleetgraph/lib/auth';
 import type { ClusterRegistry } from '@fleetgraph/lib/kube';
 import { createSubgraphServer, type SubgraphServer } from '@fleetgraph/lib/subgraph';
 import { type Logger, silentLogger } from '@fleetgraph/lib/telemetry';
@@ -17,6 +18,10 @@ export const typeDefs = parse(
 export interface ClustersSubgraphOptions {
   /** the member-cluster registry (started by start()) */
   registry: ClusterRegistry;
+  /** the fleet's roles and bindings (started by start()) */
+  authorizer: Authorizer;
+  /** the secret the gateway signs identities with */
+  identitySecret: string;
   /** @default 10_000 */
   probePeriodMs?: number;
   /** @default 3_000 */
@@ -53,10 +58,21 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
     name: 'clusters',
     typeDefs,
     resolvers,
-    context: (base) => ({ ...base, monitor }),
+    identitySecret: options.identitySecret,
+    context: (base) => ({
+      ...base,
+      monitor,
+      registry: options.registry,
+      authorizer: options.authorizer,
+      authz: createRequestAuthz(options.authorizer, base.user),
+    }),
     readiness: () => ({
       ready,
-      checks: { registrySynced: options.registry.hasSynced(), probedAll: monitor.probedAll() },
+      checks: {
+        registrySynced: options.registry.hasSynced(),
+        authorizerSynced: options.authorizer.hasSynced(),
+        probedAll: monitor.probedAll(),
+      },
     }),
     log,
     ...(options.port !== undefined ? { port: options.port } : {}),
@@ -71,13 +87,14 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
     async start() {
       await server.listen();
       await options.registry.start();
-      await monitor.start();
+      await Promise.all([monitor.start(), options.authorizer.start()]);
       ready = true;
     },
     async close() {
       ready = false;
       await server.close();
       await monitor.stop();
+      await options.authorizer.stop();
       await options.registry.stop();
     },
     [Symbol.asyncDispose]() {

@@ -1,65 +1,31 @@
 import { createKubeSim, type KubeSim } from '@fleetgraph/kube-sim';
-import { createClusterRegistry, loadKubeConfig } from '@fleetgraph/lib/kube';
-import { type Client, createClient } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { waitFor } from '../../../kube-sim/tests/support.ts';
-import { type ClustersSubgraph, createClustersSubgraph } from '../src/subgraph.ts';
+import type { ClustersSubgraph } from '../src/subgraph.ts';
+import {
+  type Cluster,
+  CLUSTER_FIELDS,
+  clusterTarget,
+  clusters,
+  createSubgraph as createSubgraphFor,
+  gql,
+  type Leftovers,
+  subscribe as subscribeAs,
+  type Sink,
+  wsClient as wsClientFor,
+} from './support.ts';
 
-/** The clusters subgraph in process, against kube-sim's demo fleet (host, prod, edge). */
+/** The clusters subgraph in process, against kube-sim's demo fleet (host, prod, edge), called as the admin. */
 
-interface ClusterStatus {
-  phase: string;
-  ready: boolean;
-  reason: string;
-  message: string;
-  lastProbeTime: string | null;
-  probeLatencyMs: number | null;
-}
-interface Cluster {
-  name: string;
-  role: string;
-  kubernetesVersion: string | null;
-  status: ClusterStatus;
-}
-
-const CLUSTER_FIELDS = `name role kubernetesVersion
-  status { phase ready reason message lastProbeTime probeLatencyMs }`;
-
-const leftovers: Array<() => Promise<void> | void> = [];
+const leftovers: Leftovers = [];
 afterAll(async () => {
   for (const dispose of leftovers.splice(0).reverse()) await dispose();
 });
 
 function createSubgraph(sim: KubeSim): ClustersSubgraph {
-  const registry = createClusterRegistry({
-    host: loadKubeConfig({ kind: 'inline', kubeconfig: sim.cluster('host').kubeconfig() }),
-    backoff: { initialMs: 20, maxMs: 200 },
-  });
-  const subgraph = createClustersSubgraph({ registry, probePeriodMs: 200, probeTimeoutMs: 1_000 });
-  leftovers.push(() => subgraph.close());
-  return subgraph;
-}
-
-async function gql<T = Record<string, unknown>>(
-  subgraph: ClustersSubgraph,
-  query: string,
-  variables: Record<string, unknown> = {},
-): Promise<{ data?: T; errors?: unknown[] }> {
-  const res = await fetch(subgraph.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  expect(res.status).toBe(200);
-  return (await res.json()) as { data?: T; errors?: unknown[] };
-}
-
-async function clusters(subgraph: ClustersSubgraph): Promise<Cluster[]> {
-  const res = await gql<{ clusters: Cluster[] }>(subgraph, `{ clusters { ${CLUSTER_FIELDS} } }`);
-  expect(res.errors).toBeUndefined();
-  return res.data?.clusters ?? [];
+  return createSubgraphFor(sim, leftovers);
 }
 
 async function readyz(subgraph: ClustersSubgraph) {
@@ -67,49 +33,12 @@ async function readyz(subgraph: ClustersSubgraph) {
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-interface Sink {
-  events: Cluster[];
-  ended: Promise<string>;
-  /** the first event after `from` that matches */
-  waitForEvent(test: (c: Cluster) => boolean, what: string, from?: number): Promise<Cluster>;
-}
-
 function subscribe(client: Client, names?: string[]): Sink {
-  const events: Cluster[] = [];
-  let end: (how: string) => void = () => undefined;
-  const ended = new Promise<string>((r) => (end = r));
-  const unsubscribe = client.subscribe<{ clusterStatusChanged: Cluster }>(
-    {
-      query: `subscription ($names: [ID!]) { clusterStatusChanged(names: $names) { ${CLUSTER_FIELDS} } }`,
-      variables: names ? { names } : {},
-    },
-    {
-      next: (v) => {
-        if (v.errors) end(`errors: ${JSON.stringify(v.errors)}`);
-        if (v.data) events.push(v.data.clusterStatusChanged);
-      },
-      error: (e) => end(`error: ${String(e)}`),
-      complete: () => end('complete'),
-    },
-  );
-  leftovers.push(unsubscribe);
-  return {
-    events,
-    ended,
-    waitForEvent: (test, what, from = 0) => waitFor(() => events.slice(from).find(test), what),
-  };
+  return subscribeAs(client, leftovers, names ? { names } : {});
 }
 
 function wsClient(subgraph: ClustersSubgraph): Client {
-  const client = createClient({ url: subgraph.server.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
-  leftovers.push(() => client.dispose());
-  return client;
-}
-
-function clusterTarget(sim: KubeSim, name: string) {
-  const type = sim.cluster('host').registry.get('cluster.kubesphere.io', 'v1alpha1', 'clusters');
-  if (!type) throw new Error('no Cluster type on the host');
-  return { type, namespace: '', name };
+  return wsClientFor(subgraph, leftovers);
 }
 
 /** a member's Cluster object under another name (same connection), or with another kubeconfig */
@@ -143,8 +72,15 @@ describe('clusters subgraph readiness', () => {
     await starting;
     const after = await readyz(subgraph);
     expect(after.status).toBe(200);
-    expect(after.body).toEqual({ status: 'ready', checks: { registrySynced: true, probedAll: true } });
-    expect((await clusters(subgraph)).map((c) => c.status.phase)).toEqual(['READY', 'READY', 'READY']);
+    expect(after.body).toEqual({
+      status: 'ready',
+      checks: { registrySynced: true, authorizerSynced: true, probedAll: true },
+    });
+    expect((await clusters(subgraph)).map((c) => `${c.status.phase} ${c.status.reason}`)).toEqual([
+      'READY Ready',
+      'READY Ready',
+      'READY Ready',
+    ]);
 
     // closing completes open subscriptions: the client sees complete, not an error
     const sink = subscribe(wsClient(subgraph));

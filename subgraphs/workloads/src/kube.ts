@@ -1,3 +1,4 @@
+import { type Authorizer, createAuthorizer } from '@fleetgraph/lib/auth';
 import {
   type ClusterRegistry,
   createClusterRegistry,
@@ -27,15 +28,22 @@ export interface PodSource extends AsyncDisposable {
   settled(): boolean;
   /** whether the cluster is in the fleet */
   has(cluster: string): boolean;
-  /** counts from the cache; undefined when the cluster's pods were never listed */
-  counts(cluster: string): PodCounts | undefined;
+  /** counts from the cache, of the pods in namespaces `visible` admits; undefined when never listed */
+  counts(cluster: string, visible: (namespace: string) => boolean): PodCounts | undefined;
   /** why a cluster's pods are unavailable */
   lastError(cluster: string): string | undefined;
   stop(): Promise<void>;
 }
 
-export function createRegistry(kube: KubeSourceConfig, log: Logger): ClusterRegistry {
-  return createClusterRegistry({ host: loadKubeConfig(kube), log: log.child({ component: 'registry' }) });
+/** the member-cluster registry and the fleet's roles and bindings, from the host cluster's kubeconfig */
+export function createKubeSide(
+  kube: KubeSourceConfig,
+  log: Logger,
+): { registry: ClusterRegistry; authorizer: Authorizer } {
+  const host = loadKubeConfig(kube);
+  const registry = createClusterRegistry({ host, log: log.child({ component: 'registry' }) });
+  const authorizer = createAuthorizer({ registry, host, log: log.child({ component: 'authorizer' }) });
+  return { registry, authorizer };
 }
 
 export function createPodSource(registry: ClusterRegistry, log: Logger): PodSource {
@@ -51,10 +59,16 @@ export function createPodSource(registry: ClusterRegistry, log: Logger): PodSour
     },
     settled: () => registry.hasSynced() && pods.settled(),
     has: (cluster) => registry.get(cluster) !== undefined,
-    counts(cluster) {
+    counts(cluster, visible) {
       if (!pods.clusterState(cluster)?.synced) return undefined;
-      const all = pods.list(cluster);
-      return { total: all.length, running: all.filter((p) => p.status?.phase === 'Running').length };
+      let total = 0;
+      let running = 0;
+      for (const p of pods.list(cluster)) {
+        if (!visible(p.metadata?.namespace ?? '')) continue;
+        total++;
+        if (p.status?.phase === 'Running') running++;
+      }
+      return { total, running };
     },
     lastError: (cluster) => pods.clusterState(cluster)?.lastError,
     async stop() {

@@ -1,18 +1,22 @@
 import { runMain } from '@fleetgraph/lib/subgraph';
 
 import { loadConfig } from './config.ts';
-import { createPodSource, createRegistry } from './kube.ts';
+import { createKubeSide, createPodSource } from './kube.ts';
 import { createWorkloadsSubgraph } from './subgraph.ts';
 
 /** process entry of the workloads subgraph */
 runMain({
   service: 'workloads',
   loadConfig: () => loadConfig(),
-  create: (config, log) =>
-    createWorkloadsSubgraph({
-      pods: createPodSource(createRegistry(config.kube, log), log),
+  create: (config, log) => {
+    const { registry, authorizer } = createKubeSide(config.kube, log);
+    return createWorkloadsSubgraph({
+      pods: createPodSource(registry, log),
+      authorizer,
+      identitySecret: config.identitySecret,
       port: config.port,
       host: config.host,
       log,
-    }),
+    });
+  },
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 
+import { type Authorizer, createRequestAuthz } from '@fleetgraph/lib/auth';
 import { createSubgraphServer, type SubgraphServer } from '@fleetgraph/lib/subgraph';
 import { type Logger, silentLogger } from '@fleetgraph/lib/telemetry';
 import { parse } from 'graphql';
@@ -15,6 +16,10 @@ export const typeDefs = parse(
 export interface WorkloadsSubgraphOptions {
   /** the pod caches of every cluster (started by start()) */
   pods: PodSource;
+  /** the fleet's roles and bindings (started by start()) */
+  authorizer: Authorizer;
+  /** the secret the gateway signs identities with */
+  identitySecret: string;
   /** @default 0 (ephemeral) */
   port?: number;
   /** @default '127.0.0.1' */
@@ -39,8 +44,12 @@ export function createWorkloadsSubgraph(options: WorkloadsSubgraphOptions): Work
     name: 'workloads',
     typeDefs,
     resolvers,
-    context: (base) => ({ ...base, pods }),
-    readiness: () => ({ ready: ready && pods.settled(), checks: { podsSettled: pods.settled() } }),
+    identitySecret: options.identitySecret,
+    context: (base) => ({ ...base, pods, authz: createRequestAuthz(options.authorizer, base.user) }),
+    readiness: () => ({
+      ready: ready && pods.settled() && options.authorizer.hasSynced(),
+      checks: { podsSettled: pods.settled(), authorizerSynced: options.authorizer.hasSynced() },
+    }),
     log: options.log ?? silentLogger,
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.host !== undefined ? { host: options.host } : {}),
@@ -52,13 +61,14 @@ export function createWorkloadsSubgraph(options: WorkloadsSubgraphOptions): Work
     },
     async start() {
       await server.listen();
-      await pods.start();
+      await Promise.all([pods.start(), options.authorizer.start()]);
       ready = true;
     },
     async close() {
       ready = false;
       await server.close();
       await pods.stop();
+      await options.authorizer.stop();
     },
     [Symbol.asyncDispose]() {
       return subgraph.close();

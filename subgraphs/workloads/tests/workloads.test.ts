@@ -1,6 +1,8 @@
 import { createKubeSim, type KubeSim } from '@fleetgraph/kube-sim';
+import { createAuthorizer, type UserInfo } from '@fleetgraph/lib/auth';
 import { createClusterRegistry, loadKubeConfig } from '@fleetgraph/lib/kube';
 import { silentLogger } from '@fleetgraph/lib/telemetry';
+import { ADMIN, subgraphQuery, TEST_IDENTITY_SECRET } from '@fleetgraph/lib/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { waitFor } from '../../../kube-sim/tests/support.ts';
@@ -16,7 +18,11 @@ interface ClusterCounts {
 }
 interface Result {
   data?: { _entities: Array<ClusterCounts | null> } | null;
-  errors?: Array<{ message: string; path?: unknown[]; extensions?: Record<string, unknown> }>;
+  errors?: ReadonlyArray<{
+    message: string;
+    path?: readonly unknown[];
+    extensions?: Readonly<Record<string, unknown>>;
+  }>;
 }
 
 const leftovers: Array<() => Promise<void> | void> = [];
@@ -24,34 +30,48 @@ afterAll(async () => {
   for (const dispose of leftovers.splice(0).reverse()) await dispose();
 });
 
+/** the workloads subgraph with the registry and authorizer createKubeSide builds (fast backoff) */
 function createSubgraph(sim: KubeSim): WorkloadsSubgraph {
-  const registry = createClusterRegistry({
-    host: loadKubeConfig({ kind: 'inline', kubeconfig: sim.cluster('host').kubeconfig() }),
-    backoff: { initialMs: 20, maxMs: 200 },
+  const host = loadKubeConfig({ kind: 'inline', kubeconfig: sim.cluster('host').kubeconfig() });
+  const backoff = { initialMs: 20, maxMs: 200 };
+  const registry = createClusterRegistry({ host, backoff });
+  const authorizer = createAuthorizer({ registry, host, backoff });
+  const subgraph = createWorkloadsSubgraph({
+    pods: createPodSource(registry, silentLogger),
+    authorizer,
+    identitySecret: TEST_IDENTITY_SECRET,
   });
-  const subgraph = createWorkloadsSubgraph({ pods: createPodSource(registry, silentLogger) });
   leftovers.push(() => subgraph.close());
   return subgraph;
 }
 
-async function entities(subgraph: WorkloadsSubgraph, names: string[]): Promise<Result> {
-  const res = await fetch(subgraph.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      query: `query ($r: [_Any!]!) {
-        _entities(representations: $r) { ... on Cluster { name podCount runningPodCount } }
-      }`,
-      variables: { r: names.map((name) => ({ __typename: 'Cluster', name })) },
-    }),
-  });
+/** _entities for these clusters, signed for `user` (the platform admin by default) */
+async function entities(
+  subgraph: WorkloadsSubgraph,
+  names: string[],
+  user: UserInfo = ADMIN,
+): Promise<Result> {
+  const res = await subgraphQuery(
+    subgraph.url,
+    `query ($r: [_Any!]!) {
+      _entities(representations: $r) { ... on Cluster { name podCount runningPodCount } }
+    }`,
+    { variables: { r: names.map((name) => ({ __typename: 'Cluster', name })) }, user },
+  );
   expect(res.status).toBe(200);
-  return (await res.json()) as Result;
+  return res as Result;
 }
 
-/** what kube-sim holds for a cluster right now */
-function expectedCounts(sim: KubeSim, name: string): ClusterCounts {
-  const pods = sim.cluster(name).store.list('pods');
+/** what kube-sim holds for a cluster right now, in the namespaces `namespaces` admits (all by default) */
+function expectedCounts(
+  sim: KubeSim,
+  name: string,
+  namespaces: (namespace: string) => boolean = () => true,
+): ClusterCounts {
+  const pods = sim
+    .cluster(name)
+    .store.list('pods')
+    .filter((p) => namespaces(p.metadata.namespace ?? ''));
   const running = pods.filter((p) => (p['status'] as { phase?: string } | undefined)?.phase === 'Running');
   return { name, podCount: pods.length, runningPodCount: running.length };
 }
@@ -135,7 +155,7 @@ describe('workloads subgraph readiness', () => {
 
     expect(await readyz(subgraph)).toEqual({
       status: 200,
-      body: { status: 'ready', checks: { podsSettled: true } },
+      body: { status: 'ready', checks: { podsSettled: true, authorizerSynced: true } },
     });
     const res = await entities(subgraph, ['prod', 'edge']);
     expect(res.data?._entities).toEqual([
@@ -158,5 +178,111 @@ describe('workloads subgraph readiness', () => {
       20_000,
     );
     await subgraph.close();
+  });
+});
+
+/**
+ * Pod counts per user. From the demo fixture (kube-sim/src/fleets/demo.ts, kubesphere.ts): admin is platform-admin
+ * (every namespace of every cluster); alice (retail admin → ClusterRole admin) and victor (retail viewer → view)
+ * are bound in retail's namespaces shop and payments on prod; frank is a regular member of factory (which reaches
+ * no project by itself) and operator of project iot (→ ClusterRole edit, which lists pods) on edge; mallory has no
+ * binding at all. A cluster the user may not see resolves to null.
+ */
+describe('workloads subgraph: counts only what the user may list', () => {
+  const MALLORY: UserInfo = { name: 'mallory', groups: ['system:authenticated'] };
+  let sim: KubeSim;
+  let subgraph: WorkloadsSubgraph;
+
+  /** per user and cluster: the namespaces whose pods count, or null when the cluster is invisible */
+  const LISTABLE: Record<string, Record<string, ((ns: string) => boolean) | null>> = {
+    admin: { host: () => true, prod: () => true, edge: () => true },
+    alice: { host: null, prod: (ns) => ns === 'shop' || ns === 'payments', edge: null },
+    victor: { host: null, prod: (ns) => ns === 'shop' || ns === 'payments', edge: null },
+    frank: { host: null, prod: null, edge: (ns) => ns === 'iot' },
+    mallory: { host: null, prod: null, edge: null },
+  };
+
+  const userOf = (name: string): UserInfo => {
+    if (name === 'mallory') return MALLORY;
+    const u = sim.users.find((x) => x.name === name);
+    if (!u) throw new Error(`no demo user ${name}`);
+    return { name: u.name, groups: [...u.groups] };
+  };
+
+  /** a Running pod outside any workspace, which only the platform admin may list */
+  const strayPod = (namespace: string) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'stray', namespace },
+    spec: { containers: [{ name: 'main', image: 'nginx:1.27' }] },
+    status: { phase: 'Running' },
+  });
+
+  beforeAll(async () => {
+    sim = await createKubeSim({ fleet: 'demo', controllers: false });
+    leftovers.unshift(() => sim.close());
+    // pods in namespaces no workspace owns, on both members: counted for the admin only
+    sim.cluster('prod').apply([strayPod('default')]);
+    sim.cluster('edge').apply([strayPod('default')]);
+    subgraph = createSubgraph(sim);
+    await subgraph.start();
+    const all = ['host', 'prod', 'edge'];
+    await waitFor(async () => {
+      const res = await entities(subgraph, all);
+      return JSON.stringify(res.data?._entities) === JSON.stringify(all.map((n) => expectedCounts(sim, n)));
+    }, 'the stray pods to be counted for the admin');
+  });
+
+  it('the fixture is what the expectations assume', () => {
+    const namespacesWithPods = (cluster: string) =>
+      [
+        ...new Set(
+          sim
+            .cluster(cluster)
+            .store.list('pods')
+            .map((p) => p.metadata.namespace),
+        ),
+      ].sort();
+    expect(namespacesWithPods('prod')).toEqual(['default', 'payments', 'shop']);
+    expect(namespacesWithPods('edge')).toEqual(['default', 'iot']);
+    // frank's project role on iot is ClusterRole edit, which lists pods
+    const binding = sim
+      .cluster('edge')
+      .store.get('rolebindings.rbac.authorization.k8s.io', 'iot', 'frank-operator');
+    expect(binding?.['roleRef']).toMatchObject({ kind: 'ClusterRole', name: 'edit' });
+    const edit = sim.cluster('edge').store.get('clusterroles.rbac.authorization.k8s.io', '', 'edit');
+    const rules = (edit?.['rules'] ?? []) as Array<{
+      apiGroups?: string[];
+      resources?: string[];
+      verbs?: string[];
+    }>;
+    expect(
+      rules.some(
+        (r) => r.apiGroups?.includes('') && r.resources?.includes('pods') && r.verbs?.includes('list'),
+      ),
+    ).toBe(true);
+  });
+
+  it.each(Object.keys(LISTABLE))('counts for %s only the pods of namespaces they may list', async (name) => {
+    const names = ['host', 'prod', 'edge'];
+    const expected = names.map((c) => {
+      const listable = LISTABLE[name]?.[c];
+      return listable ? expectedCounts(sim, c, listable) : null;
+    });
+    const res = await entities(subgraph, names, userOf(name));
+    expect(res.errors).toBeUndefined();
+    expect(res.data?._entities).toEqual(expected);
+  });
+
+  it('the filtered counts differ from the whole cluster (the filter is exercised)', () => {
+    const retail = (ns: string) => ns === 'shop' || ns === 'payments';
+    expect(expectedCounts(sim, 'prod', retail).podCount).toBeGreaterThan(0);
+    expect(expectedCounts(sim, 'prod', retail).podCount).toBeLessThan(
+      expectedCounts(sim, 'prod').podCount ?? 0,
+    );
+    expect(expectedCounts(sim, 'edge', (ns) => ns === 'iot').podCount).toBeGreaterThan(0);
+    expect(expectedCounts(sim, 'edge', (ns) => ns === 'iot').podCount).toBeLessThan(
+      expectedCounts(sim, 'edge').podCount ?? 0,
+    );
   });
 });

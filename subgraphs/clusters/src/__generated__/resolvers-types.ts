@@ -5,6 +5,7 @@ import type { ClusterModel } from '../model.ts';
 import type { ClustersContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -21,11 +22,15 @@ export type Scalars = {
 /** A Kubernetes cluster of the fleet: the host cluster that runs KubeSphere's control plane, or a member. */
 export type Cluster = {
   __typename?: 'Cluster';
+  /** The description KubeSphere shows for the cluster (annotation `kubesphere.io/description`), if any. */
+  description?: Maybe<Scalars['String']['output']>;
   /**
    * The API server's version (`gitVersion` of /version, e.g. `v1.31.4`), from the latest successful probe; null
    * until a probe has succeeded.
    */
   kubernetesVersion?: Maybe<Scalars['String']['output']>;
+  /** The labels of the cluster's Cluster object, sorted by key. */
+  labels: Array<Label>;
   /** The cluster's name, unique in the fleet (the name of its cluster.kubesphere.io Cluster object). */
   name: Scalars['ID']['output'];
   /** Whether this is the host cluster or a member. */
@@ -77,13 +82,52 @@ export type ClusterStatus = {
   reason: Scalars['String']['output'];
 };
 
+/** A Kubernetes label. */
+export type Label = {
+  __typename?: 'Label';
+  /** The label's key. */
+  key: Scalars['String']['output'];
+  /** The label's value. */
+  value: Scalars['String']['output'];
+};
+
+/** A label to set. */
+export type LabelInput = {
+  /** The label's key, a Kubernetes qualified name (optionally with a DNS prefix). */
+  key: Scalars['String']['input'];
+  /** The value; an empty string removes the label. */
+  value: Scalars['String']['input'];
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Edits a cluster's description and labels, as KubeSphere's cluster settings do. Needs permission to update
+   * clusters at platform scope (a platform administrator); anyone else gets FORBIDDEN and nothing changes. The
+   * change is written to the Cluster object on the host as the calling user (Kubernetes impersonation), so the
+   * host's own RBAC applies too. Labels under `kubesphere.io` domains are KubeSphere's and cannot be set here.
+   */
+  updateCluster: UpdateClusterPayload;
+};
+
+
+export type MutationUpdateClusterArgs = {
+  input: UpdateClusterInput;
+};
+
 export type Query = {
   __typename?: 'Query';
-  /** One cluster by name, or null when there is no such cluster. */
+  /**
+   * One cluster by name, or null when there is no such cluster or the caller may not see it (the two are not told
+   * apart).
+   */
   cluster?: Maybe<Cluster>;
   /**
-   * Every cluster of the fleet: the host cluster first, then the member clusters by name. Members come from the
-   * host's cluster.kubesphere.io Cluster objects and appear or disappear as those objects do.
+   * Every cluster of the fleet the caller may see: the host cluster first, then the member clusters by name.
+   * Members come from the host's cluster.kubesphere.io Cluster objects and appear or disappear as those objects
+   * do. A user sees a cluster when allowed to list clusters at platform scope, when the cluster is public
+   * (label `cluster.kubesphere.io/visibility=public`), when a member of a workspace placed on it, or when bound to
+   * a role on it.
    */
   clusters: Array<Cluster>;
 };
@@ -99,7 +143,9 @@ export type Subscription = {
    * The status of clusters as it changes. A new subscriber first receives the current state of every matching
    * cluster (host first, then by name), then one event each time a cluster's status phase, readiness, reason,
    * message, role or Kubernetes version changes, and when a cluster joins the fleet. Probes that find nothing new
-   * send nothing. Events for one cluster arrive in the order they happened.
+   * send nothing. Events for one cluster arrive in the order they happened. Only clusters the subscriber may see
+   * are sent, judged at each event; a cluster that becomes visible (a new binding) is sent at once with its
+   * current state.
    */
   clusterStatusChanged: Cluster;
 };
@@ -107,6 +153,23 @@ export type Subscription = {
 
 export type SubscriptionClusterStatusChangedArgs = {
   names?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
+/** What to change on a cluster; fields left out stay as they are. */
+export type UpdateClusterInput = {
+  /** The new description; an empty string removes it. */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Labels to set (a label with an empty value is removed). */
+  labels?: InputMaybe<Array<LabelInput>>;
+  /** The cluster to change. */
+  name: Scalars['ID']['input'];
+};
+
+/** The result of updateCluster. */
+export type UpdateClusterPayload = {
+  __typename?: 'UpdateClusterPayload';
+  /** The cluster as it is after the change. */
+  cluster: Cluster;
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -213,8 +276,13 @@ export type ResolversTypes = ResolversObject<{
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Label: ResolverTypeWrapper<Label>;
+  LabelInput: LabelInput;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  UpdateClusterInput: UpdateClusterInput;
+  UpdateClusterPayload: ResolverTypeWrapper<Omit<UpdateClusterPayload, 'cluster'> & { cluster: ResolversTypes['Cluster'] }>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -226,13 +294,20 @@ export type ResolversParentTypes = ResolversObject<{
   Float: Scalars['Float']['output'];
   Boolean: Scalars['Boolean']['output'];
   DateTime: Scalars['DateTime']['output'];
+  Label: Label;
+  LabelInput: LabelInput;
+  Mutation: Record<PropertyKey, never>;
   Query: Record<PropertyKey, never>;
   Subscription: Record<PropertyKey, never>;
+  UpdateClusterInput: UpdateClusterInput;
+  UpdateClusterPayload: Omit<UpdateClusterPayload, 'cluster'> & { cluster: ResolversParentTypes['Cluster'] };
 }>;
 
 export type ClusterResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Cluster'] = ResolversParentTypes['Cluster'], FederationReferenceType extends FederationReferenceTypes['Cluster'] = FederationReferenceTypes['Cluster']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Cluster']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   kubernetesVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  labels?: Resolver<Array<ResolversTypes['Label']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   role?: Resolver<ResolversTypes['ClusterRole'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ClusterStatus'], ParentType, ContextType>;
@@ -251,6 +326,15 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type LabelResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Label'] = ResolversParentTypes['Label']> = ResolversObject<{
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type MutationResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  updateCluster?: Resolver<ResolversTypes['UpdateClusterPayload'], ParentType, ContextType, RequireFields<MutationUpdateClusterArgs, 'input'>>;
+}>;
+
 export type QueryResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   cluster?: Resolver<Maybe<ResolversTypes['Cluster']>, ParentType, ContextType, RequireFields<QueryClusterArgs, 'name'>>;
   clusters?: Resolver<Array<ResolversTypes['Cluster']>, ParentType, ContextType>;
@@ -260,11 +344,18 @@ export type SubscriptionResolvers<ContextType = ClustersContext, ParentType exte
   clusterStatusChanged?: SubscriptionResolver<ResolversTypes['Cluster'], "clusterStatusChanged", ParentType, ContextType, Partial<SubscriptionClusterStatusChangedArgs>>;
 }>;
 
+export type UpdateClusterPayloadResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['UpdateClusterPayload'] = ResolversParentTypes['UpdateClusterPayload']> = ResolversObject<{
+  cluster?: Resolver<ResolversTypes['Cluster'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = ClustersContext> = ResolversObject<{
   Cluster?: ClusterResolvers<ContextType>;
   ClusterStatus?: ClusterStatusResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  Label?: LabelResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  UpdateClusterPayload?: UpdateClusterPayloadResolvers<ContextType>;
 }>;
 
