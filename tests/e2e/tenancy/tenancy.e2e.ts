@@ -1,0 +1,199 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { createClient } from 'graphql-ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+
+import { kubeRequest, loadKubeConfig } from '@fleetgraph/lib/kube';
+
+import { query, subscribe, wsClient } from '../../harness/graphqlClient.ts';
+import { type Stack, startStack } from '../../harness/stack.ts';
+
+/**
+ * The tenant isolation matrix: every root Query, Mutation and Subscription field, through the gateway, for each
+ * kind of user, against the expected visibility. The expectations are written from the demo fleet's facts
+ * (kube-sim/src/fleets/demo.ts and users.ts), not computed by the code under test:
+ * - admin is a platform administrator: every cluster (host, edge, prod), every pod, may update clusters;
+ * - alice administers the `retail` workspace and victor views it; retail is placed on prod (projects shop and
+ *   payments): they see prod only, and count only shop and payments pods;
+ * - frank is a member of the `factory` workspace (placed on edge) and operates project iot: edge only, iot pods;
+ * - mallory has no bindings: sees nothing;
+ * - an anonymous caller is refused everything.
+ * Later domain issues add their fields to this matrix.
+ */
+
+let stack: Stack;
+let outDir: string;
+const tokens: Record<string, string> = {};
+
+interface UserCase {
+  user: string;
+  clusters: string[];
+  /** namespaces whose pods the user's podCount counts, per visible cluster */
+  podNamespaces: Record<string, string[] | 'all'>;
+  mayUpdateClusters: boolean;
+}
+
+const MATRIX: UserCase[] = [
+  {
+    user: 'admin',
+    clusters: ['host', 'edge', 'prod'],
+    podNamespaces: { host: 'all', edge: 'all', prod: 'all' },
+    mayUpdateClusters: true,
+  },
+  {
+    user: 'alice',
+    clusters: ['prod'],
+    podNamespaces: { prod: ['shop', 'payments'] },
+    mayUpdateClusters: false,
+  },
+  {
+    user: 'victor',
+    clusters: ['prod'],
+    podNamespaces: { prod: ['shop', 'payments'] },
+    mayUpdateClusters: false,
+  },
+  { user: 'frank', clusters: ['edge'], podNamespaces: { edge: ['iot'] }, mayUpdateClusters: false },
+  { user: 'mallory', clusters: [], podNamespaces: {}, mayUpdateClusters: false },
+];
+
+/** pods on a cluster in the given namespaces (or all), counted with the cluster's admin kubeconfig */
+async function podsIn(cluster: string, namespaces: string[] | 'all'): Promise<number> {
+  const kc = loadKubeConfig({ kind: 'kubeconfig', path: stack.kubeconfigs[cluster] ?? '' });
+  const paths =
+    namespaces === 'all' ? ['/api/v1/pods'] : namespaces.map((ns) => `/api/v1/namespaces/${ns}/pods`);
+  let n = 0;
+  for (const p of paths) n += (await kubeRequest<{ items: unknown[] }>(kc, p)).items.length;
+  return n;
+}
+
+beforeAll(async () => {
+  outDir = await mkdtemp(join(tmpdir(), 'fleetgraph-tenancy-'));
+  stack = await startStack({ port: 0, outDir, probePeriodMs: 1000, logLevel: 'warn' });
+  for (const c of MATRIX) tokens[c.user] = await stack.token(c.user);
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await rm(outDir, { recursive: true, force: true });
+});
+
+describe('tenant isolation matrix', () => {
+  describe.each(MATRIX)('$user', (c) => {
+    it('Query.clusters lists exactly the clusters the user may see, with podCount over what it may list', async () => {
+      const r = await query(
+        stack.gatewayUrl,
+        '{ clusters { name podCount } }',
+        undefined,
+        tokens[c.user] ?? '',
+      );
+      expect(r.errors).toBeUndefined();
+      const clusters = (r.data as { clusters: { name: string; podCount: number }[] }).clusters;
+      expect(clusters.map((x) => x.name)).toEqual(c.clusters);
+      for (const x of clusters) expect(x.podCount).toBe(await podsIn(x.name, c.podNamespaces[x.name] ?? []));
+    });
+
+    it('Query.cluster answers an invisible cluster exactly as an unknown one', async () => {
+      for (const name of ['host', 'edge', 'prod', 'no-such-cluster']) {
+        const r = await query(
+          stack.gatewayUrl,
+          'query ($n: ID!) { cluster(name: $n) { name status { phase } } }',
+          { n: name },
+          tokens[c.user] ?? '',
+        );
+        expect(r.errors).toBeUndefined();
+        const cluster = (r.data as { cluster: { name: string } | null }).cluster;
+        expect(cluster?.name ?? null).toBe(c.clusters.includes(name) ? name : null);
+      }
+    });
+
+    it('Mutation.updateCluster is allowed only to platform administrators, and a refusal changes nothing', async () => {
+      const description = `set by ${c.user}`;
+      const r = await query(
+        stack.gatewayUrl,
+        'mutation ($d: String) { updateCluster(input: { name: "prod", description: $d }) { cluster { name description } } }',
+        { d: description },
+        tokens[c.user] ?? '',
+      );
+      const after = await query(
+        stack.gatewayUrl,
+        '{ cluster(name: "prod") { description } }',
+        undefined,
+        tokens['admin'] ?? '',
+      );
+      const current = (after.data as { cluster: { description: string | null } }).cluster.description;
+      if (c.mayUpdateClusters) {
+        expect(r.errors).toBeUndefined();
+        expect(r.data).toEqual({ updateCluster: { cluster: { name: 'prod', description } } });
+      } else {
+        expect(r.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+        expect(r.data).toBeNull();
+        expect(current).not.toBe(description);
+      }
+    });
+
+    it('Subscription.clusterStatusChanged sends only the clusters the user may see', async () => {
+      const admin = wsClient(stack.gatewayWsUrl, tokens['admin'] ?? '');
+      const client = wsClient(stack.gatewayWsUrl, tokens[c.user] ?? '');
+      try {
+        const reference = subscribe(admin, { query: 'subscription { clusterStatusChanged { name } }' });
+        const sub = subscribe(client, {
+          query: 'subscription { clusterStatusChanged { name status { phase } podCount } }',
+        });
+        const names: string[] = [];
+        for (let i = 0; i < c.clusters.length; i++) {
+          const e = await sub.next();
+          names.push((e.data as { clusterStatusChanged: { name: string } }).clusterStatusChanged.name);
+        }
+        expect(names).toEqual(c.clusters);
+        // the admin's snapshot has all three by now; nothing else may reach this user
+        for (let i = 0; i < 3; i++) await reference.next();
+        await new Promise((r) => setTimeout(r, 1000));
+        expect(sub.events).toHaveLength(c.clusters.length);
+        expect(sub.error).toBeUndefined();
+        sub.close();
+        reference.close();
+      } finally {
+        await Promise.all([admin.dispose(), client.dispose()]);
+      }
+    });
+  });
+
+  describe('anonymous', () => {
+    it('gets 401 UNAUTHENTICATED for every query and mutation', async () => {
+      for (const q of [
+        '{ clusters { name } }',
+        '{ cluster(name: "prod") { name } }',
+        'mutation { updateCluster(input: { name: "prod", description: "x" }) { cluster { name } } }',
+      ]) {
+        const res = await fetch(stack.gatewayUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: q }),
+        });
+        expect(res.status).toBe(401);
+        const body = (await res.json()) as { errors?: { extensions?: { code?: string } }[]; data?: unknown };
+        expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+        expect(body.data).toBeUndefined();
+      }
+    });
+
+    it('cannot subscribe: the WebSocket is closed with 4401', async () => {
+      const closed = new Promise<number>((resolve) => {
+        const client = createClient({
+          url: stack.gatewayWsUrl,
+          webSocketImpl: WebSocket,
+          retryAttempts: 0,
+          on: { closed: (e) => resolve((e as { code: number }).code) },
+        });
+        client.subscribe(
+          { query: 'subscription { clusterStatusChanged { name } }' },
+          { next: () => {}, error: () => {}, complete: () => {} },
+        );
+      });
+      expect(await closed).toBe(4401);
+    });
+  });
+});
