@@ -308,6 +308,23 @@ describe('createInformer', () => {
     expect(cacheState(informer)).toEqual(serverState('i-hang-list'));
   });
 
+  it('says a resource that is not served (404) once at warn, and its retries at debug', async () => {
+    const lines: string[] = [];
+    const informer = createInformer<V1ConfigMap>({
+      kubeConfig: kubeConfigOf(sim),
+      path: '/apis/not-installed.example.com/v1/things',
+      backoff: { initialMs: 20, maxMs: 40 },
+      log: { debug: (m) => lines.push(`debug ${m}`), warn: (m) => lines.push(`warn ${m}`) },
+    });
+    informers.push(informer);
+    void informer.start().catch(() => undefined);
+    await waitFor(() => informer.stats().restarts >= 3, 'three retries of the missing resource');
+    const notServed = lines.filter((l) => l.endsWith('resource not served here; retrying'));
+    expect(notServed[0]).toBe('warn resource not served here; retrying');
+    expect(notServed.slice(1).every((l) => l.startsWith('debug '))).toBe(true);
+    expect(notServed.length).toBeGreaterThanOrEqual(3);
+  });
+
   it('gives every events() consumer every change once, in resourceVersion order', async () => {
     seed('i-events', ['a']);
     const { informer } = await startInformer('i-events');

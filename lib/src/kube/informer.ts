@@ -63,6 +63,7 @@ class InformerImpl<T extends KubernetesObject> implements Informer<T> {
   private readonly stopController = new AbortController();
   private readonly delay: (ms: number, signal: AbortSignal) => Promise<void>;
   private rv = '';
+  private warnedNotServed = false;
   private watchEvents = 0;
   private isSynced = false;
   private started = false;
@@ -224,7 +225,12 @@ class InformerImpl<T extends KubernetesObject> implements Informer<T> {
         }
         const delayMs = this.backoff.next();
         this.counters.restarts++;
-        log?.warn('informer restarting after error', {
+        // A resource the server does not serve (404: a CRD not installed there) is said once at warn; its
+        // retries, at the capped backoff, go to debug so an optional API does not flood the log.
+        const notServed = statusCodeOf(err) === 404;
+        const level = notServed && this.warnedNotServed ? 'debug' : 'warn';
+        if (notServed) this.warnedNotServed = true;
+        log?.[level](notServed ? 'resource not served here; retrying' : 'informer restarting after error', {
           gvr: path,
           resourceVersion: this.rv,
           err: errorText(err),
