@@ -33,3 +33,4 @@ export {
   placedClusters,
   type WorkspaceTemplateLike,
 } from './visibility.ts';
+export { createFleetAccess, type FleetAccess } from './fleetAccess.ts';

@@ -1,31 +1,16 @@
+import type { UserInfo } from '@fleetgraph/lib/auth';
+import { KUBE_UNAVAILABLE } from '@fleetgraph/lib/errors';
 import {
   type ClusterRegistry,
-  createClusterRegistry,
-  type KubeSourceConfig,
-  loadKubeConfig,
+  type KubernetesObject,
+  kubeRequest,
   probeCluster,
   type ProbeResult,
   type RegisteredCluster,
-  type KubernetesObject,
-  kubeRequest,
   toKubeError,
 } from '@fleetgraph/lib/kube';
-import { type Authorizer, createAuthorizer, type UserInfo } from '@fleetgraph/lib/auth';
-import { KUBE_UNAVAILABLE } from '@fleetgraph/lib/errors';
-import type { Logger } from '@fleetgraph/lib/telemetry';
 
 /** The clusters subgraph's only Kubernetes-aware file: the cluster registry and the probe. */
-
-/** the member-cluster registry and the fleet's roles and bindings, from the host cluster's kubeconfig */
-export function createKubeSide(
-  kube: KubeSourceConfig,
-  log: Logger,
-): { registry: ClusterRegistry; authorizer: Authorizer } {
-  const host = loadKubeConfig(kube);
-  const registry = createClusterRegistry({ host, log: log.child({ component: 'registry' }) });
-  const authorizer = createAuthorizer({ registry, host, log: log.child({ component: 'authorizer' }) });
-  return { registry, authorizer };
-}
 
 /** one probe of one cluster; a cluster without a usable kubeconfig reports why */
 export async function probe(

@@ -1,7 +1,7 @@
+import { createFleetAccess } from '@fleetgraph/lib/auth';
 import { runMain } from '@fleetgraph/lib/subgraph';
 
 import { loadConfig } from './config.ts';
-import { createKubeSide } from './kube.ts';
 import { createClustersSubgraph } from './subgraph.ts';
 
 /** process entry of the clusters subgraph */
@@ -10,7 +10,7 @@ runMain({
   loadConfig: () => loadConfig(),
   create: (config, log) =>
     createClustersSubgraph({
-      ...createKubeSide(config.kube, log),
+      ...createFleetAccess(config.kube, log),
       identitySecret: config.identitySecret,
       probePeriodMs: config.probePeriodMs,
       probeTimeoutMs: config.probeTimeoutMs,

@@ -47,7 +47,7 @@ export function userOf(sim: KubeSim, name: string): UserInfo {
 /** dispose functions run in reverse by each test file's afterAll */
 export type Leftovers = Array<() => Promise<void> | void>;
 
-/** the clusters subgraph over kube-sim's host, with the registry and authorizer createKubeSide builds (fast backoff) */
+/** the clusters subgraph over kube-sim's host, with the registry and authorizer createFleetAccess builds (fast backoff) */
 export function createSubgraph(sim: KubeSim, leftovers: Leftovers): ClustersSubgraph {
   const host = loadKubeConfig({ kind: 'inline', kubeconfig: sim.cluster('host').kubeconfig() });
   const backoff = { initialMs: 20, maxMs: 200 };

@@ -1,12 +1,4 @@
-import { type Authorizer, createAuthorizer } from '@fleetgraph/lib/auth';
-import {
-  type ClusterRegistry,
-  createClusterRegistry,
-  createFleetInformer,
-  type FleetInformer,
-  type KubeSourceConfig,
-  loadKubeConfig,
-} from '@fleetgraph/lib/kube';
+import { type ClusterRegistry, createFleetInformer, type FleetInformer } from '@fleetgraph/lib/kube';
 import type { Logger } from '@fleetgraph/lib/telemetry';
 
 /** The workloads subgraph's only Kubernetes-aware file: which resources it watches, and reads of their caches. */
@@ -33,17 +25,6 @@ export interface PodSource extends AsyncDisposable {
   /** why a cluster's pods are unavailable */
   lastError(cluster: string): string | undefined;
   stop(): Promise<void>;
-}
-
-/** the member-cluster registry and the fleet's roles and bindings, from the host cluster's kubeconfig */
-export function createKubeSide(
-  kube: KubeSourceConfig,
-  log: Logger,
-): { registry: ClusterRegistry; authorizer: Authorizer } {
-  const host = loadKubeConfig(kube);
-  const registry = createClusterRegistry({ host, log: log.child({ component: 'registry' }) });
-  const authorizer = createAuthorizer({ registry, host, log: log.child({ component: 'authorizer' }) });
-  return { registry, authorizer };
 }
 
 export function createPodSource(registry: ClusterRegistry, log: Logger): PodSource {

@@ -1,7 +1,8 @@
+import { createFleetAccess } from '@fleetgraph/lib/auth';
 import { runMain } from '@fleetgraph/lib/subgraph';
 
 import { loadConfig } from './config.ts';
-import { createKubeSide, createPodSource } from './kube.ts';
+import { createPodSource } from './kube.ts';
 import { createWorkloadsSubgraph } from './subgraph.ts';
 
 /** process entry of the workloads subgraph */
@@ -9,7 +10,7 @@ runMain({
   service: 'workloads',
   loadConfig: () => loadConfig(),
   create: (config, log) => {
-    const { registry, authorizer } = createKubeSide(config.kube, log);
+    const { registry, authorizer } = createFleetAccess(config.kube, log);
     return createWorkloadsSubgraph({
       pods: createPodSource(registry, log),
       authorizer,

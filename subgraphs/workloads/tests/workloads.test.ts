@@ -30,7 +30,7 @@ afterAll(async () => {
   for (const dispose of leftovers.splice(0).reverse()) await dispose();
 });
 
-/** the workloads subgraph with the registry and authorizer createKubeSide builds (fast backoff) */
+/** the workloads subgraph with the registry and authorizer createFleetAccess builds (fast backoff) */
 function createSubgraph(sim: KubeSim): WorkloadsSubgraph {
   const host = loadKubeConfig({ kind: 'inline', kubeconfig: sim.cluster('host').kubeconfig() });
   const backoff = { initialMs: 20, maxMs: 200 };
