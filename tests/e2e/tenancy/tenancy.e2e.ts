@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 
 import { kubeRequest, loadKubeConfig } from '@fleetgraph/lib/kube';
 
-import { query, subscribe, wsClient } from '../../harness/graphqlClient.ts';
+import { eventually, query, subscribe, wsClient } from '../../harness/graphqlClient.ts';
 import { type Stack, startStack } from '../../harness/stack.ts';
 
 /**
@@ -159,6 +159,54 @@ describe('tenant isolation matrix', () => {
         await Promise.all([admin.dispose(), client.dispose()]);
       }
     });
+  });
+
+  it('a subscription gains and loses a cluster as its user gains and loses a binding', async () => {
+    const prod = loadKubeConfig({ kind: 'kubeconfig', path: stack.kubeconfigs['prod'] ?? '' });
+    const admin = wsClient(stack.gatewayWsUrl, tokens['admin'] ?? '');
+    const client = wsClient(stack.gatewayWsUrl, tokens['mallory'] ?? '');
+    const binding = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'mallory-view', namespace: 'shop' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'mallory' }],
+    };
+    const phaseOf = (e: { data?: unknown }) =>
+      (e.data as { clusterStatusChanged: { name: string; status: { phase: string } } }).clusterStatusChanged;
+    try {
+      const sub = subscribe(client, {
+        query: 'subscription { clusterStatusChanged { name status { phase } } }',
+      });
+      const reference = subscribe(admin, {
+        query: 'subscription { clusterStatusChanged(names: ["prod"]) { name status { phase } } }',
+      });
+      await reference.next();
+      await kubeRequest(prod, '/apis/rbac.authorization.k8s.io/v1/namespaces/shop/rolebindings', {
+        method: 'POST',
+        body: binding,
+      });
+      expect(phaseOf(await sub.next())).toEqual({ name: 'prod', status: { phase: 'READY' } });
+
+      await kubeRequest(
+        prod,
+        '/apis/rbac.authorization.k8s.io/v1/namespaces/shop/rolebindings/mallory-view',
+        { method: 'DELETE' },
+      );
+      // once the revocation has reached the subgraphs (her queries no longer list prod), prod's changes stop reaching her
+      await eventually(async () => {
+        const r = await query(stack.gatewayUrl, '{ clusters { name } }', undefined, tokens['mallory'] ?? '');
+        return (r.data as { clusters: unknown[] }).clusters.length === 0;
+      });
+      await kubeRequest(prod, '/__sim/offline', { method: 'POST', body: { mode: 'refuse', forMs: 1500 } });
+      await reference.waitFor((e) => phaseOf(e).status.phase === 'UNREACHABLE');
+      await reference.waitFor((e) => phaseOf(e).status.phase === 'READY');
+      expect(sub.events).toHaveLength(1);
+      sub.close();
+      reference.close();
+    } finally {
+      await Promise.all([admin.dispose(), client.dispose()]);
+    }
   });
 
   describe('anonymous', () => {
