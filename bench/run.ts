@@ -65,7 +65,13 @@ async function main(): Promise<void> {
     process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
   };
   let rows: BenchResult[] = [];
-  for (const suite of SUITES) {
+  // `npm run bench -- <suite> ...` runs only those suites
+  const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const unknown = wanted.filter((w) => !SUITES.some((s) => s.name === w));
+  if (unknown.length) {
+    throw new Error(`unknown suite ${unknown.join(', ')}; suites: ${SUITES.map((s) => s.name).join(', ')}`);
+  }
+  for (const suite of SUITES.filter((s) => wanted.length === 0 || wanted.includes(s.name))) {
     log(`suite ${suite.name}: ${suite.description}`);
     rows.push(...(await suite.run(log)));
   }
