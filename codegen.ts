@@ -11,7 +11,7 @@ const common = {
   useTypeImports: true,
   enumsAsTypes: true,
   avoidOptionals: false,
-  scalars: { DateTime: 'string' },
+  scalars: { DateTime: 'string', Quantity: 'string' },
 };
 
 const config: CodegenConfig = {
@@ -32,7 +32,12 @@ const config: CodegenConfig = {
       config: {
         ...common,
         contextType: '../context.ts#ClustersContext',
-        mappers: { Cluster: '../model.ts#ClusterModel' },
+        mappers: {
+          Cluster: '../model.ts#ClusterModel',
+          Node: '../inventory/model.ts#NodeModel',
+          Project: '../inventory/model.ts#ProjectModel',
+          Workspace: '../inventory/model.ts#WorkspaceModel',
+        },
       },
     },
     'subgraphs/workloads/src/__generated__/resolvers-types.ts': {

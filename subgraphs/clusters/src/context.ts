@@ -2,12 +2,15 @@ import type { Authorizer, RequestAuthz } from '@fleetgraph/lib/auth';
 import type { ClusterRegistry } from '@fleetgraph/lib/kube';
 import type { SubgraphContext } from '@fleetgraph/lib/subgraph';
 
+import type { Inventory } from './kube.ts';
 import type { ClusterMonitor } from './monitor.ts';
 
 /** What the clusters subgraph's resolvers receive. */
 export interface ClustersContext extends SubgraphContext {
   monitor: ClusterMonitor;
   registry: ClusterRegistry;
+  /** nodes, namespaces and WorkspaceTemplates (inventory) */
+  inventory: Inventory;
   /** the fleet's roles and bindings (for subscriptions, which outlive a request) */
   authorizer: Authorizer;
   /** this request's decisions, each made once */

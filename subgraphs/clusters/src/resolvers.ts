@@ -3,6 +3,7 @@ import { SUBSCRIPTION_OVERFLOW } from '@fleetgraph/lib/errors';
 import { EventQueue } from '@fleetgraph/lib/kube';
 
 import type { Resolvers } from './__generated__/resolvers-types.ts';
+import { inventoryCluster, inventoryQuery, inventoryTypes } from './inventory/resolvers.ts';
 import { updateCluster } from './mutations.ts';
 import { descriptionOf, labelsOf, type ClusterModel } from './model.ts';
 import type { ClusterMonitor } from './monitor.ts';
@@ -58,6 +59,7 @@ export const resolvers: Resolvers = {
     clusters: (_root, _args, ctx) => ctx.monitor.list().filter((c) => ctx.authz.canSeeCluster(c.name)),
     cluster: (_root, { name }, ctx) =>
       ctx.authz.canSeeCluster(name) ? (ctx.monitor.get(name) ?? null) : null,
+    ...inventoryQuery,
   },
   Mutation: {
     updateCluster: (_root, { input }, ctx) => updateCluster(input, ctx),
@@ -74,5 +76,7 @@ export const resolvers: Resolvers = {
       ctx.authz.canSeeCluster(ref.name) ? (ctx.monitor.get(ref.name) ?? null) : null,
     description: (c, _args, ctx) => descriptionOf(c.object ?? ctx.registry.get(c.name)?.object),
     labels: (c, _args, ctx) => labelsOf(c.object ?? ctx.registry.get(c.name)?.object),
+    ...inventoryCluster,
   },
+  ...inventoryTypes,
 };

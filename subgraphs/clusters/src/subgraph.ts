@@ -7,7 +7,7 @@ import { type Logger, silentLogger } from '@fleetgraph/lib/telemetry';
 import { parse } from 'graphql';
 
 import type { ClustersContext } from './context.ts';
-import { probe } from './kube.ts';
+import { createInventory, probe } from './kube.ts';
 import { type ClusterMonitor, createClusterMonitor } from './monitor.ts';
 import { resolvers } from './resolvers.ts';
 
@@ -53,6 +53,7 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
     periodMs: options.probePeriodMs ?? 10_000,
     log,
   });
+  const inventory = createInventory(options.registry, log);
   let ready = false;
   const server = createSubgraphServer<ClustersContext>({
     name: 'clusters',
@@ -63,6 +64,7 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
       ...base,
       monitor,
       registry: options.registry,
+      inventory,
       authorizer: options.authorizer,
       authz: createRequestAuthz(options.authorizer, base.user),
     }),
@@ -72,6 +74,7 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
         registrySynced: options.registry.hasSynced(),
         authorizerSynced: options.authorizer.hasSynced(),
         probedAll: monitor.probedAll(),
+        inventorySynced: inventory.settled(),
       },
     }),
     log,
@@ -87,13 +90,14 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
     async start() {
       await server.listen();
       await options.registry.start();
-      await Promise.all([monitor.start(), options.authorizer.start()]);
+      await Promise.all([monitor.start(), options.authorizer.start(), inventory.start()]);
       ready = true;
     },
     async close() {
       ready = false;
       await server.close();
       await monitor.stop();
+      await inventory.stop();
       await options.authorizer.stop();
       await options.registry.stop();
     },
