@@ -21,6 +21,10 @@ import { type Stack, startStack } from '../../harness/stack.ts';
  * - frank is a member of the `factory` workspace (placed on edge) and operates project iot: edge only, iot pods;
  * - mallory has no bindings: sees nothing;
  * - an anonymous caller is refused everything.
+ * The inventory (workspaces, projects, nodes): host has 3 nodes, prod 4, edge 2; only admin may list nodes (no
+ * other user is bound to a role that lists them), so everyone else's nodeCount is 0 and nodes are empty. admin sees
+ * both workspaces and every namespace; alice and victor see retail with its projects shop and payments (workspace
+ * admin and viewer reach every project of retail); frank sees factory and iot; mallory sees none.
  * Later domain issues add their fields to this matrix.
  */
 
@@ -34,6 +38,12 @@ interface UserCase {
   /** namespaces whose pods the user's podCount counts, per visible cluster */
   podNamespaces: Record<string, string[] | 'all'>;
   mayUpdateClusters: boolean;
+  /** Query.workspaces, by name */
+  workspaces: string[];
+  /** the projects (namespaces) the user may see per visible cluster, by name, or all of the cluster's */
+  projects: Record<string, string[] | 'all'>;
+  /** Cluster.nodeCount per visible cluster */
+  nodeCount: Record<string, number>;
 }
 
 const MATRIX: UserCase[] = [
@@ -42,21 +52,46 @@ const MATRIX: UserCase[] = [
     clusters: ['host', 'edge', 'prod'],
     podNamespaces: { host: 'all', edge: 'all', prod: 'all' },
     mayUpdateClusters: true,
+    workspaces: ['factory', 'retail'],
+    projects: { host: 'all', edge: 'all', prod: 'all' },
+    nodeCount: { host: 3, edge: 2, prod: 4 },
   },
   {
     user: 'alice',
     clusters: ['prod'],
     podNamespaces: { prod: ['shop', 'payments'] },
     mayUpdateClusters: false,
+    workspaces: ['retail'],
+    projects: { prod: ['payments', 'shop'] },
+    nodeCount: { prod: 0 },
   },
   {
     user: 'victor',
     clusters: ['prod'],
     podNamespaces: { prod: ['shop', 'payments'] },
     mayUpdateClusters: false,
+    workspaces: ['retail'],
+    projects: { prod: ['payments', 'shop'] },
+    nodeCount: { prod: 0 },
   },
-  { user: 'frank', clusters: ['edge'], podNamespaces: { edge: ['iot'] }, mayUpdateClusters: false },
-  { user: 'mallory', clusters: [], podNamespaces: {}, mayUpdateClusters: false },
+  {
+    user: 'frank',
+    clusters: ['edge'],
+    podNamespaces: { edge: ['iot'] },
+    mayUpdateClusters: false,
+    workspaces: ['factory'],
+    projects: { edge: ['iot'] },
+    nodeCount: { edge: 0 },
+  },
+  {
+    user: 'mallory',
+    clusters: [],
+    podNamespaces: {},
+    mayUpdateClusters: false,
+    workspaces: [],
+    projects: {},
+    nodeCount: {},
+  },
 ];
 
 /** pods on a cluster in the given namespaces (or all), counted with the cluster's admin kubeconfig */
@@ -67,6 +102,18 @@ async function podsIn(cluster: string, namespaces: string[] | 'all'): Promise<nu
   let n = 0;
   for (const p of paths) n += (await kubeRequest<{ items: unknown[] }>(kc, p)).items.length;
   return n;
+}
+
+/** every namespace of a cluster, by name, listed with the cluster's admin kubeconfig */
+async function namespacesOf(cluster: string): Promise<string[]> {
+  const kc = loadKubeConfig({ kind: 'kubeconfig', path: stack.kubeconfigs[cluster] ?? '' });
+  const list = await kubeRequest<{ items: { metadata: { name: string } }[] }>(kc, '/api/v1/namespaces');
+  return list.items.map((n) => n.metadata.name).sort();
+}
+
+async function projectsSeen(c: UserCase, cluster: string): Promise<string[]> {
+  const p = c.projects[cluster];
+  return p === 'all' ? namespacesOf(cluster) : (p ?? []);
 }
 
 beforeAll(async () => {
@@ -131,6 +178,85 @@ describe('tenant isolation matrix', () => {
         expect(r.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
         expect(r.data).toBeNull();
         expect(current).not.toBe(description);
+      }
+    });
+
+    it('Query.workspaces and Query.workspace show only the workspaces the user may see', async () => {
+      const r = await query(
+        stack.gatewayUrl,
+        `{ workspaces { name } retail: workspace(name: "retail") { name }
+           factory: workspace(name: "factory") { name } ghost: workspace(name: "ghost") { name } }`,
+        undefined,
+        tokens[c.user] ?? '',
+      );
+      expect(r.errors).toBeUndefined();
+      const seen = (ws: string) => (c.workspaces.includes(ws) ? { name: ws } : null);
+      expect(r.data).toEqual({
+        workspaces: c.workspaces.map((name) => ({ name })),
+        retail: seen('retail'),
+        factory: seen('factory'),
+        ghost: null,
+      });
+    });
+
+    it('Query.project answers an invisible project exactly as an unknown one', async () => {
+      const probes: Array<[string, string]> = [
+        ['prod', 'shop'],
+        ['prod', 'payments'],
+        ['edge', 'iot'],
+        ['prod', 'kube-system'],
+        ['host', 'kubesphere-system'],
+        ['prod', 'no-such-project'],
+      ];
+      for (const [cluster, name] of probes) {
+        const r = await query(
+          stack.gatewayUrl,
+          'query ($c: ID!, $n: ID!) { project(cluster: $c, name: $n) { cluster name } }',
+          { c: cluster, n: name },
+          tokens[c.user] ?? '',
+        );
+        expect(r.errors).toBeUndefined();
+        const visible = c.clusters.includes(cluster) && (await projectsSeen(c, cluster)).includes(name);
+        expect((r.data as { project: unknown }).project, `${cluster}/${name}`).toEqual(
+          visible ? { cluster, name } : null,
+        );
+      }
+    });
+
+    it('Cluster.nodes, nodeCount and projects hold only what the user may list', async () => {
+      const r = await query(
+        stack.gatewayUrl,
+        `{ clusters { name nodeCount nodes(first: 20) { totalCount nodes { name } }
+           projects(first: 20) { totalCount nodes { name } } } }`,
+        undefined,
+        tokens[c.user] ?? '',
+      );
+      expect(r.errors).toBeUndefined();
+      const clusters = (
+        r.data as {
+          clusters: {
+            name: string;
+            nodeCount: number;
+            nodes: { totalCount: number; nodes: { name: string }[] };
+            projects: { totalCount: number; nodes: { name: string }[] };
+          }[];
+        }
+      ).clusters;
+      expect(clusters.map((x) => x.name)).toEqual(c.clusters);
+      for (const x of clusters) {
+        const count = c.nodeCount[x.name];
+        expect(x.nodeCount, x.name).toBe(count);
+        expect(x.nodes.totalCount, x.name).toBe(count);
+        // the demo fleet names nodes <cluster>-node-<i>
+        expect(x.nodes.nodes.map((n) => n.name)).toEqual(
+          Array.from({ length: count ?? 0 }, (_, i) => `${x.name}-node-${i + 1}`),
+        );
+        const projects = await projectsSeen(c, x.name);
+        expect(
+          x.projects.nodes.map((p) => p.name),
+          x.name,
+        ).toEqual(projects);
+        expect(x.projects.totalCount).toBe(projects.length);
       }
     });
 
@@ -214,6 +340,9 @@ describe('tenant isolation matrix', () => {
       for (const q of [
         '{ clusters { name } }',
         '{ cluster(name: "prod") { name } }',
+        '{ workspaces { name } }',
+        '{ workspace(name: "retail") { name } }',
+        '{ project(cluster: "prod", name: "shop") { name } }',
         'mutation { updateCluster(input: { name: "prod", description: "x" }) { cluster { name } } }',
       ]) {
         const res = await fetch(stack.gatewayUrl, {
