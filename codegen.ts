@@ -37,6 +37,8 @@ const config: CodegenConfig = {
           Node: '../inventory/model.ts#NodeModel',
           Project: '../inventory/model.ts#ProjectModel',
           Workspace: '../inventory/model.ts#WorkspaceModel',
+          ClusterUpgrade: '../upgrades/model.ts#UpgradeModel',
+          ClusterUpgradeEvent: '../upgrades/model.ts#UpgradeEventModel',
         },
       },
     },

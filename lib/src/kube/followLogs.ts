@@ -16,6 +16,8 @@ export interface FollowLogsOptions {
   container?: string;
   tailLines?: number;
   sinceSeconds?: number;
+  /** only lines at or after this RFC 3339 time (the API server takes whole seconds: expect earlier lines of that second again) */
+  sinceTime?: string;
   /** prefix each line with its RFC 3339 timestamp */
   timestamps?: boolean;
   /** aborting ends the iteration quietly */
@@ -49,6 +51,7 @@ export async function* followLogs(options: FollowLogsOptions): AsyncGenerator<st
   if (options.container !== undefined) query.set('container', options.container);
   if (options.tailLines !== undefined) query.set('tailLines', String(options.tailLines));
   if (options.sinceSeconds !== undefined) query.set('sinceSeconds', String(options.sinceSeconds));
+  if (options.sinceTime !== undefined) query.set('sinceTime', options.sinceTime);
   if (options.timestamps) query.set('timestamps', 'true');
   const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log`;
   const ctx = new RequestContext(`${cluster.server.replace(/\/+$/, '')}${path}?${query}`, HttpMethod.GET);

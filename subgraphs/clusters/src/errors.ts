@@ -9,3 +9,27 @@ export const CLUSTER_NOT_FOUND = defineErrorCode({
   http: 404,
   addedIn: '0.1.0',
 });
+
+export const VERSION_SKEW = defineErrorCode({
+  code: 'VERSION_SKEW',
+  description:
+    'The upgrade would leave a member cluster on a newer KubeSphere version than the host cluster, which KubeSphere does not support: upgrade the host first.',
+  http: 400,
+  addedIn: '0.1.0',
+});
+
+export const UPGRADE_IN_PROGRESS = defineErrorCode({
+  code: 'UPGRADE_IN_PROGRESS',
+  description:
+    'A ks-core upgrade job is already running for this cluster; wait for it to finish (see Cluster.upgrade).',
+  http: 409,
+  addedIn: '0.1.0',
+});
+
+export const UPGRADE_NOT_FOUND = defineErrorCode({
+  code: 'UPGRADE_NOT_FOUND',
+  description:
+    'No cluster upgrade has this id (or the caller may not see its cluster: the two are not told apart).',
+  http: 404,
+  addedIn: '0.1.0',
+});

@@ -3,7 +3,8 @@ import type { KubernetesObject } from '@fleetgraph/lib/kube';
 /** The clusters subgraph's models: what resolvers return (codegen maps the GraphQL types onto these). */
 
 export type ClusterRoleValue = 'HOST' | 'MEMBER';
-export type ClusterPhaseValue = 'UNKNOWN' | 'READY' | 'NOT_READY' | 'UNREACHABLE' | 'UNAUTHORIZED';
+export type ClusterPhaseValue =
+  'UNKNOWN' | 'READY' | 'NOT_READY' | 'UNREACHABLE' | 'UNAUTHORIZED' | 'UPGRADING';
 
 export interface ClusterStatusModel {
   phase: ClusterPhaseValue;

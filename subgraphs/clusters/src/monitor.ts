@@ -18,6 +18,8 @@ export interface ClusterMonitorOptions {
   /** @default 10_000 */
   periodMs?: number;
   log: Logger;
+  /** adjusts a probed status, e.g. READY to UPGRADING while an upgrade job runs @default none */
+  adjust?: (name: string, status: ClusterStatusModel) => ClusterStatusModel;
 }
 
 export interface ClusterMonitor extends AsyncDisposable {
@@ -29,6 +31,8 @@ export interface ClusterMonitor extends AsyncDisposable {
   get(name: string): ClusterModel | undefined;
   /** called synchronously on every change, and for clusters added later; returns an unsubscribe function */
   subscribe(listener: ClusterListener): () => void;
+  /** applies `adjust` again to the cluster's last probed status (and publishes a change) */
+  refresh(name: string): void;
   stop(): Promise<void>;
 }
 
@@ -48,6 +52,10 @@ export function createClusterMonitor(options: ClusterMonitorOptions): ClusterMon
   const states = new Map<string, ClusterModel>();
   const listeners = new Set<ClusterListener>();
   const inFlight = new Map<string, Promise<void>>();
+  /** the last probe's status, before `adjust` */
+  const probed = new Map<string, ClusterStatusModel>();
+  const adjust = (name: string, status: ClusterStatusModel): ClusterStatusModel =>
+    options.adjust ? options.adjust(name, status) : status;
   const stopper = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let unsubscribeRegistry: (() => void) | undefined;
@@ -77,17 +85,19 @@ export function createClusterMonitor(options: ClusterMonitorOptions): ClusterMon
       const current = options.registry.get(cluster.name);
       if (!current) return; // removed while probing
       const prev = states.get(cluster.name);
-      if (prev?.status.phase !== result.outcome)
+      if ((probed.get(cluster.name) ?? prev?.status)?.phase !== result.outcome)
         options.log.info('cluster status', {
           cluster: cluster.name,
           phase: result.outcome,
           reason: result.reason,
         });
+      const status = toStatus(result);
+      probed.set(cluster.name, status);
       set({
         name: cluster.name,
         role: current.role,
         kubernetesVersion: result.gitVersion ?? prev?.kubernetesVersion ?? null,
-        status: toStatus(result),
+        status: adjust(cluster.name, status),
       });
     })().finally(() => inFlight.delete(cluster.name));
     inFlight.set(cluster.name, p);
@@ -102,6 +112,7 @@ export function createClusterMonitor(options: ClusterMonitorOptions): ClusterMon
       unsubscribeRegistry = options.registry.subscribe((e) => {
         if (e.type === 'REMOVED') {
           states.delete(e.cluster.name);
+          probed.delete(e.cluster.name);
           return;
         }
         const prev = states.get(e.cluster.name);
@@ -138,6 +149,11 @@ export function createClusterMonitor(options: ClusterMonitorOptions): ClusterMon
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    refresh(name) {
+      const prev = states.get(name);
+      const status = probed.get(name);
+      if (prev && status && options.registry.get(name)) set({ ...prev, status: adjust(name, status) });
     },
     async stop() {
       stopper.abort();

@@ -7,6 +7,12 @@ import { inventoryCluster, inventoryQuery, inventoryTypes } from './inventory/re
 import { updateCluster } from './mutations.ts';
 import { descriptionOf, labelsOf, type ClusterModel } from './model.ts';
 import type { ClusterMonitor } from './monitor.ts';
+import {
+  upgradeClusterFields,
+  upgradeMutations,
+  upgradeSubscriptions,
+  upgradeTypes,
+} from './upgrades/resolvers.ts';
 
 /** how far a subscriber may fall behind before its subscription ends with an error */
 const SUBSCRIBER_BUFFER = 1000;
@@ -63,6 +69,7 @@ export const resolvers: Resolvers = {
   },
   Mutation: {
     updateCluster: (_root, { input }, ctx) => updateCluster(input, ctx),
+    ...upgradeMutations,
   },
   Subscription: {
     clusterStatusChanged: {
@@ -70,6 +77,7 @@ export const resolvers: Resolvers = {
         clusterChanges(ctx.monitor, names, { user: ctx.user, authorizer: ctx.authorizer }),
       resolve: (payload: ClusterModel) => payload,
     },
+    ...upgradeSubscriptions,
   },
   Cluster: {
     __resolveReference: (ref, ctx) =>
@@ -77,6 +85,8 @@ export const resolvers: Resolvers = {
     description: (c, _args, ctx) => descriptionOf(c.object ?? ctx.registry.get(c.name)?.object),
     labels: (c, _args, ctx) => labelsOf(c.object ?? ctx.registry.get(c.name)?.object),
     ...inventoryCluster,
+    ...upgradeClusterFields,
   },
   ...inventoryTypes,
+  ...upgradeTypes,
 };

@@ -7,9 +7,10 @@ import { type Logger, silentLogger } from '@fleetgraph/lib/telemetry';
 import { parse } from 'graphql';
 
 import type { ClustersContext } from './context.ts';
-import { createInventory, probe } from './kube.ts';
+import { createInventory, createUpgradeSource, probe } from './kube.ts';
 import { type ClusterMonitor, createClusterMonitor } from './monitor.ts';
 import { resolvers } from './resolvers.ts';
+import { isFinished } from './upgrades/model.ts';
 
 export const typeDefs = parse(
   readFileSync(new URL('../../../schema/clusters.graphql', import.meta.url), 'utf8'),
@@ -47,8 +48,21 @@ export interface ClustersSubgraph extends AsyncDisposable {
 export function createClustersSubgraph(options: ClustersSubgraphOptions): ClustersSubgraph {
   const log = options.log ?? silentLogger;
   const timeoutMs = options.probeTimeoutMs ?? 3_000;
+  const upgrades = createUpgradeSource(options.registry, { log });
   const monitor = createClusterMonitor({
     registry: options.registry,
+    adjust: (name, status) => {
+      const running = status.phase === 'READY' ? upgrades.list(name).find((u) => !isFinished(u)) : undefined;
+      return running
+        ? {
+            ...status,
+            phase: 'UPGRADING',
+            ready: false,
+            reason: 'Upgrading',
+            message: `KubeSphere is being upgraded${running.toVersion ? ` to ${running.toVersion}` : ''} (job ${running.id})`,
+          }
+        : status;
+    },
     probe: (cluster, signal) => probe(cluster, timeoutMs, signal),
     periodMs: options.probePeriodMs ?? 10_000,
     log,
@@ -65,6 +79,7 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
       monitor,
       registry: options.registry,
       inventory,
+      upgrades,
       authorizer: options.authorizer,
       authz: createRequestAuthz(options.authorizer, base.user),
     }),
@@ -75,6 +90,7 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
         authorizerSynced: options.authorizer.hasSynced(),
         probedAll: monitor.probedAll(),
         inventorySynced: inventory.settled(),
+        upgradesSynced: upgrades.hasSynced(),
       },
     }),
     log,
@@ -90,6 +106,11 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
     async start() {
       await server.listen();
       await options.registry.start();
+      await upgrades.start();
+      upgrades.subscribe((id) => {
+        const cluster = upgrades.get(id)?.cluster;
+        if (cluster) monitor.refresh(cluster);
+      });
       await Promise.all([monitor.start(), options.authorizer.start(), inventory.start()]);
       ready = true;
     },
@@ -98,6 +119,7 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
       await server.close();
       await monitor.stop();
       await inventory.stop();
+      await upgrades.stop();
       await options.authorizer.stop();
       await options.registry.stop();
     },

@@ -74,7 +74,13 @@ describe('clusters subgraph readiness', () => {
     expect(after.status).toBe(200);
     expect(after.body).toEqual({
       status: 'ready',
-      checks: { registrySynced: true, authorizerSynced: true, probedAll: true, inventorySynced: true },
+      checks: {
+        registrySynced: true,
+        authorizerSynced: true,
+        probedAll: true,
+        inventorySynced: true,
+        upgradesSynced: true,
+      },
     });
     expect((await clusters(subgraph)).map((c) => `${c.status.phase} ${c.status.reason}`)).toEqual([
       'READY Ready',

@@ -3,6 +3,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { ClusterModel } from '../model.ts';
 import type { NodeModel, ProjectModel, WorkspaceModel } from '../inventory/model.ts';
+import type { UpgradeModel, UpgradeEventModel } from '../upgrades/model.ts';
 import type { ClustersContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -25,6 +26,12 @@ export type Scalars = {
 /** A Kubernetes cluster of the fleet: the host cluster that runs KubeSphere's control plane, or a member. */
 export type Cluster = {
   __typename?: 'Cluster';
+  /**
+   * The conditions of the cluster's Cluster object as KubeSphere's cluster controller sets them (Initialized,
+   * Ready, KSCoreReady, ...), in the order KubeSphere lists them. KSCoreReady is absent while a ks-core upgrade job
+   * runs, then True when it succeeded or False when it failed.
+   */
+  conditions: Array<Condition>;
   /** How the host reaches the cluster (`spec.connection.type`); null when the Cluster object does not say (the host). */
   connectionType?: Maybe<ClusterConnectionType>;
   /** The description KubeSphere shows for the cluster (annotation `kubesphere.io/description`), if any. */
@@ -36,6 +43,11 @@ export type Cluster = {
    * until a probe has succeeded.
    */
   kubernetesVersion?: Maybe<Scalars['String']['output']>;
+  /**
+   * The KubeSphere version installed on the cluster (`status.kubeSphereVersion` of its Cluster object, e.g.
+   * `v4.2.1`); null when KubeSphere has not reported one.
+   */
+  kubesphereVersion?: Maybe<Scalars['String']['output']>;
   /** The labels of the cluster's Cluster object, sorted by key. */
   labels: Array<Label>;
   /** The cluster's name, unique in the fleet (the name of its cluster.kubesphere.io Cluster object). */
@@ -59,6 +71,13 @@ export type Cluster = {
   role: ClusterRole;
   /** What the latest active probe found. */
   status: ClusterStatus;
+  /** The running ks-core upgrade of the cluster, or else the last one; null when none is known. */
+  upgrade?: Maybe<ClusterUpgrade>;
+  /**
+   * The cluster's ks-core upgrades that the host still keeps (their Jobs in the host's `kubesphere-system`),
+   * newest first.
+   */
+  upgrades: Array<ClusterUpgrade>;
   /** The workspaces placed on the cluster (WorkspaceTemplate `spec.placement`) that the caller may see, by name. */
   workspaces: Array<Workspace>;
 };
@@ -79,6 +98,12 @@ export type ClusterProjectsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+
+/** A Kubernetes cluster of the fleet: the host cluster that runs KubeSphere's control plane, or a member. */
+export type ClusterUpgradesArgs = {
+  last?: InputMaybe<Scalars['Int']['input']>;
+};
+
 /** How the host cluster reaches a member (`spec.connection.type` of its Cluster object). */
 export type ClusterConnectionType =
   /** The host calls the member's API server with a kubeconfig (`direct`). */
@@ -97,7 +122,12 @@ export type ClusterPhase =
   /** Not probed yet. */
   | 'UNKNOWN'
   /** The API server could not be reached: connection refused or reset, a timeout, DNS, or a TLS failure. */
-  | 'UNREACHABLE';
+  | 'UNREACHABLE'
+  /**
+   * The cluster is reachable and a ks-core upgrade job is running for it (see `Cluster.upgrade`); it returns to
+   * its probed phase when the job ends.
+   */
+  | 'UPGRADING';
 
 /** The role of a cluster in the fleet. */
 export type ClusterRole =
@@ -128,6 +158,71 @@ export type ClusterStatus = {
    */
   reason: Scalars['String']['output'];
 };
+
+/**
+ * One ks-core upgrade of a member cluster, as KubeSphere runs it: the host's cluster controller starts a Helm Job
+ * (`helm-install-ks-core-<random>`) in the host's `kubesphere-system` namespace, whose pod runs `helm upgrade
+ * --install ks-core` against the member.
+ */
+export type ClusterUpgrade = {
+  __typename?: 'ClusterUpgrade';
+  /** The ks-core action the Job runs: `upgrade`, `install` or `reinstall`. */
+  action: Scalars['String']['output'];
+  /** The member cluster being upgraded. */
+  cluster: Cluster;
+  /** When the Job succeeded or failed; null while it runs. */
+  finishedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The KubeSphere version before the upgrade, when known. */
+  fromVersion?: Maybe<Scalars['String']['output']>;
+  /** The upgrade's id: the name of its Job on the host. */
+  id: Scalars['ID']['output'];
+  /** The name of the Helm Job on the host (the same as `id`). */
+  jobName: Scalars['String']['output'];
+  /**
+   * What KubeSphere says of the outcome (the KSCoreReady condition's message, or the Job's failure), or of the
+   * current step.
+   */
+  message?: Maybe<Scalars['String']['output']>;
+  /** Where the upgrade is. */
+  phase: ClusterUpgradePhase;
+  /** The Job's pod on the host, whose `helm` container log is the upgrade log; null before the pod exists. */
+  podName?: Maybe<Scalars['String']['output']>;
+  /** When the Job started (or was created, before it started). */
+  startedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The KubeSphere version the upgrade installs, when known. */
+  toVersion?: Maybe<Scalars['String']['output']>;
+};
+
+/** One event of clusterUpgradeProgress. */
+export type ClusterUpgradeEvent = {
+  __typename?: 'ClusterUpgradeEvent';
+  /** What happened. */
+  kind: ClusterUpgradeEventKind;
+  /** The log line, for LOG events; null otherwise. */
+  line?: Maybe<LogLine>;
+  /** The upgrade's state when the event was sent. */
+  upgrade: ClusterUpgrade;
+};
+
+/** The kinds of clusterUpgradeProgress events. */
+export type ClusterUpgradeEventKind =
+  /** The upgrade finished (SUCCEEDED or FAILED) and every line was sent; the last event. */
+  | 'COMPLETED'
+  /** One line of the upgrade log. */
+  | 'LOG'
+  /** The upgrade's current state: the first event, and each later change of phase before it finishes. */
+  | 'PHASE';
+
+/** Where a ks-core upgrade is. */
+export type ClusterUpgradePhase =
+  /** The Job failed; the log's last lines say why. */
+  | 'FAILED'
+  /** The Job exists but its pod has not started yet. */
+  | 'PENDING'
+  /** The Helm pod is running. */
+  | 'RUNNING'
+  /** The Job completed: the new ks-core is installed. */
+  | 'SUCCEEDED';
 
 /** A condition, as Kubernetes objects report them. */
 export type Condition = {
@@ -161,6 +256,17 @@ export type LabelInput = {
   value: Scalars['String']['input'];
 };
 
+/** One line of a container log. */
+export type LogLine = {
+  __typename?: 'LogLine';
+  /** The line's number in the log, from 1, without gaps. */
+  seq: Scalars['Int']['output'];
+  /** The line, without its timestamp and newline. */
+  text: Scalars['String']['output'];
+  /** When the container wrote the line (the kubelet's timestamp). */
+  time?: Maybe<Scalars['DateTime']['output']>;
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /**
@@ -170,11 +276,30 @@ export type Mutation = {
    * host's own RBAC applies too. Labels under `kubesphere.io` domains are KubeSphere's and cannot be set here.
    */
   updateCluster: UpdateClusterPayload;
+  /**
+   * Upgrades a member cluster's KubeSphere (ks-core) to `version`, the way KubeSphere does: fleetgraph sets the
+   * annotations `kubesphere.io/ks-core-action: upgrade` and `kubesphere.io/ks-core-version` on the member's Cluster
+   * object (as the calling user, by Kubernetes impersonation), and the host's cluster controller starts a Helm Job
+   * in `kubesphere-system`. Returns once the controller has recorded the Job (at most about 10 s; TIMEOUT
+   * otherwise). Follow it with `clusterUpgradeProgress(upgradeId)`.
+   *
+   * Refused with, checked in this order: FORBIDDEN unless the caller may update clusters at platform scope;
+   * CLUSTER_NOT_FOUND; BAD_USER_INPUT for the host cluster (only members are upgraded this way);
+   * CLUSTER_UNREACHABLE unless the member is READY; BAD_USER_INPUT (`extensions.field: "version"`) for a version
+   * that is not `vMAJOR.MINOR.PATCH`, or not newer than the member's; VERSION_SKEW for a version newer than the
+   * host's; UPGRADE_IN_PROGRESS while an upgrade job runs for the member.
+   */
+  upgradeCluster: UpgradeClusterPayload;
 };
 
 
 export type MutationUpdateClusterArgs = {
   input: UpdateClusterInput;
+};
+
+
+export type MutationUpgradeClusterArgs = {
+  input: UpgradeClusterInput;
 };
 
 /** A node of a cluster, from the cluster's node cache. */
@@ -404,11 +529,27 @@ export type Subscription = {
    * current state.
    */
   clusterStatusChanged: Cluster;
+  /**
+   * The progress of one ks-core upgrade. A new subscriber first receives one PHASE event with the upgrade's
+   * current state, then every line the upgrade's Helm pod has logged since the upgrade began (LOG events, `seq`
+   * 1, 2, 3, ...; a late subscriber misses nothing), then live LOG lines and PHASE changes (PENDING to RUNNING),
+   * and finally one COMPLETED event whose upgrade is SUCCEEDED or FAILED, after the last line; then the
+   * subscription completes. An upgrade that has already finished sends its PHASE event, its whole log (while the
+   * host keeps the pod), and COMPLETED. Lines are never duplicated or reordered, also when fleetgraph's log
+   * stream from the host has to reconnect. UPGRADE_NOT_FOUND when there is no such upgrade or the caller may not
+   * see its cluster (the two are not told apart).
+   */
+  clusterUpgradeProgress: ClusterUpgradeEvent;
 };
 
 
 export type SubscriptionClusterStatusChangedArgs = {
   names?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
+
+export type SubscriptionClusterUpgradeProgressArgs = {
+  upgradeId: Scalars['ID']['input'];
 };
 
 /** A taint of a node: pods that do not tolerate it are kept off (or evicted from) the node. */
@@ -437,6 +578,26 @@ export type UpdateClusterPayload = {
   __typename?: 'UpdateClusterPayload';
   /** The cluster as it is after the change. */
   cluster: Cluster;
+};
+
+/** Which member cluster to upgrade, and to what. */
+export type UpgradeClusterInput = {
+  /** The member cluster. */
+  name: Scalars['ID']['input'];
+  /**
+   * The KubeSphere version to install, `v`-prefixed semver (e.g. `v4.2.1`): newer than the member's, and not
+   * newer than the host's.
+   */
+  version: Scalars['String']['input'];
+};
+
+/** The result of upgradeCluster. */
+export type UpgradeClusterPayload = {
+  __typename?: 'UpgradeClusterPayload';
+  /** The member cluster. */
+  cluster: Cluster;
+  /** The upgrade just started. */
+  upgrade: ClusterUpgrade;
 };
 
 /**
@@ -590,10 +751,15 @@ export type ResolversTypes = ResolversObject<{
   ClusterStatus: ResolverTypeWrapper<ClusterStatus>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  ClusterUpgrade: ResolverTypeWrapper<UpgradeModel>;
+  ClusterUpgradeEvent: ResolverTypeWrapper<UpgradeEventModel>;
+  ClusterUpgradeEventKind: ClusterUpgradeEventKind;
+  ClusterUpgradePhase: ClusterUpgradePhase;
   Condition: ResolverTypeWrapper<Condition>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Label: ResolverTypeWrapper<Label>;
   LabelInput: LabelInput;
+  LogLine: ResolverTypeWrapper<LogLine>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Node: ResolverTypeWrapper<NodeModel>;
   NodeAddress: ResolverTypeWrapper<NodeAddress>;
@@ -614,6 +780,8 @@ export type ResolversTypes = ResolversObject<{
   Taint: ResolverTypeWrapper<Taint>;
   UpdateClusterInput: UpdateClusterInput;
   UpdateClusterPayload: ResolverTypeWrapper<Omit<UpdateClusterPayload, 'cluster'> & { cluster: ResolversTypes['Cluster'] }>;
+  UpgradeClusterInput: UpgradeClusterInput;
+  UpgradeClusterPayload: ResolverTypeWrapper<Omit<UpgradeClusterPayload, 'cluster' | 'upgrade'> & { cluster: ResolversTypes['Cluster'], upgrade: ResolversTypes['ClusterUpgrade'] }>;
   Workspace: ResolverTypeWrapper<WorkspaceModel>;
 }>;
 
@@ -626,10 +794,13 @@ export type ResolversParentTypes = ResolversObject<{
   ClusterStatus: ClusterStatus;
   Float: Scalars['Float']['output'];
   Boolean: Scalars['Boolean']['output'];
+  ClusterUpgrade: UpgradeModel;
+  ClusterUpgradeEvent: UpgradeEventModel;
   Condition: Condition;
   DateTime: Scalars['DateTime']['output'];
   Label: Label;
   LabelInput: LabelInput;
+  LogLine: LogLine;
   Mutation: Record<PropertyKey, never>;
   Node: NodeModel;
   NodeAddress: NodeAddress;
@@ -649,15 +820,19 @@ export type ResolversParentTypes = ResolversObject<{
   Taint: Taint;
   UpdateClusterInput: UpdateClusterInput;
   UpdateClusterPayload: Omit<UpdateClusterPayload, 'cluster'> & { cluster: ResolversParentTypes['Cluster'] };
+  UpgradeClusterInput: UpgradeClusterInput;
+  UpgradeClusterPayload: Omit<UpgradeClusterPayload, 'cluster' | 'upgrade'> & { cluster: ResolversParentTypes['Cluster'], upgrade: ResolversParentTypes['ClusterUpgrade'] };
   Workspace: WorkspaceModel;
 }>;
 
 export type ClusterResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Cluster'] = ResolversParentTypes['Cluster'], FederationReferenceType extends FederationReferenceTypes['Cluster'] = FederationReferenceTypes['Cluster']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Cluster']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  conditions?: Resolver<Array<ResolversTypes['Condition']>, ParentType, ContextType>;
   connectionType?: Resolver<Maybe<ResolversTypes['ClusterConnectionType']>, ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   group?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   kubernetesVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  kubesphereVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   labels?: Resolver<Array<ResolversTypes['Label']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   nodeCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -666,6 +841,8 @@ export type ClusterResolvers<ContextType = ClustersContext, ParentType extends R
   provider?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   role?: Resolver<ResolversTypes['ClusterRole'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ClusterStatus'], ParentType, ContextType>;
+  upgrade?: Resolver<Maybe<ResolversTypes['ClusterUpgrade']>, ParentType, ContextType>;
+  upgrades?: Resolver<Array<ResolversTypes['ClusterUpgrade']>, ParentType, ContextType, RequireFields<ClusterUpgradesArgs, 'last'>>;
   workspaces?: Resolver<Array<ResolversTypes['Workspace']>, ParentType, ContextType>;
 }>;
 
@@ -676,6 +853,26 @@ export type ClusterStatusResolvers<ContextType = ClustersContext, ParentType ext
   probeLatencyMs?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   ready?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type ClusterUpgradeResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['ClusterUpgrade'] = ResolversParentTypes['ClusterUpgrade']> = ResolversObject<{
+  action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  cluster?: Resolver<ResolversTypes['Cluster'], ParentType, ContextType>;
+  finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  fromVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  jobName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  phase?: Resolver<ResolversTypes['ClusterUpgradePhase'], ParentType, ContextType>;
+  podName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  toVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type ClusterUpgradeEventResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['ClusterUpgradeEvent'] = ResolversParentTypes['ClusterUpgradeEvent']> = ResolversObject<{
+  kind?: Resolver<ResolversTypes['ClusterUpgradeEventKind'], ParentType, ContextType>;
+  line?: Resolver<Maybe<ResolversTypes['LogLine']>, ParentType, ContextType>;
+  upgrade?: Resolver<ResolversTypes['ClusterUpgrade'], ParentType, ContextType>;
 }>;
 
 export type ConditionResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Condition'] = ResolversParentTypes['Condition']> = ResolversObject<{
@@ -695,8 +892,15 @@ export type LabelResolvers<ContextType = ClustersContext, ParentType extends Res
   value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type LogLineResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['LogLine'] = ResolversParentTypes['LogLine']> = ResolversObject<{
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  time?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+}>;
+
 export type MutationResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   updateCluster?: Resolver<ResolversTypes['UpdateClusterPayload'], ParentType, ContextType, RequireFields<MutationUpdateClusterArgs, 'input'>>;
+  upgradeCluster?: Resolver<ResolversTypes['UpgradeClusterPayload'], ParentType, ContextType, RequireFields<MutationUpgradeClusterArgs, 'input'>>;
 }>;
 
 export type NodeResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node'], FederationReferenceType extends FederationReferenceTypes['Node'] = FederationReferenceTypes['Node']> = ResolversObject<{
@@ -788,6 +992,7 @@ export type ResourceListResolvers<ContextType = ClustersContext, ParentType exte
 
 export type SubscriptionResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
   clusterStatusChanged?: SubscriptionResolver<ResolversTypes['Cluster'], "clusterStatusChanged", ParentType, ContextType, Partial<SubscriptionClusterStatusChangedArgs>>;
+  clusterUpgradeProgress?: SubscriptionResolver<ResolversTypes['ClusterUpgradeEvent'], "clusterUpgradeProgress", ParentType, ContextType, RequireFields<SubscriptionClusterUpgradeProgressArgs, 'upgradeId'>>;
 }>;
 
 export type TaintResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Taint'] = ResolversParentTypes['Taint']> = ResolversObject<{
@@ -798,6 +1003,11 @@ export type TaintResolvers<ContextType = ClustersContext, ParentType extends Res
 
 export type UpdateClusterPayloadResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['UpdateClusterPayload'] = ResolversParentTypes['UpdateClusterPayload']> = ResolversObject<{
   cluster?: Resolver<ResolversTypes['Cluster'], ParentType, ContextType>;
+}>;
+
+export type UpgradeClusterPayloadResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['UpgradeClusterPayload'] = ResolversParentTypes['UpgradeClusterPayload']> = ResolversObject<{
+  cluster?: Resolver<ResolversTypes['Cluster'], ParentType, ContextType>;
+  upgrade?: Resolver<ResolversTypes['ClusterUpgrade'], ParentType, ContextType>;
 }>;
 
 export type WorkspaceResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Workspace'] = ResolversParentTypes['Workspace'], FederationReferenceType extends FederationReferenceTypes['Workspace'] = FederationReferenceTypes['Workspace']> = ResolversObject<{
@@ -812,9 +1022,12 @@ export type WorkspaceResolvers<ContextType = ClustersContext, ParentType extends
 export type Resolvers<ContextType = ClustersContext> = ResolversObject<{
   Cluster?: ClusterResolvers<ContextType>;
   ClusterStatus?: ClusterStatusResolvers<ContextType>;
+  ClusterUpgrade?: ClusterUpgradeResolvers<ContextType>;
+  ClusterUpgradeEvent?: ClusterUpgradeEventResolvers<ContextType>;
   Condition?: ConditionResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Label?: LabelResolvers<ContextType>;
+  LogLine?: LogLineResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Node?: NodeResolvers<ContextType>;
   NodeAddress?: NodeAddressResolvers<ContextType>;
@@ -831,6 +1044,7 @@ export type Resolvers<ContextType = ClustersContext> = ResolversObject<{
   Subscription?: SubscriptionResolvers<ContextType>;
   Taint?: TaintResolvers<ContextType>;
   UpdateClusterPayload?: UpdateClusterPayloadResolvers<ContextType>;
+  UpgradeClusterPayload?: UpgradeClusterPayloadResolvers<ContextType>;
   Workspace?: WorkspaceResolvers<ContextType>;
 }>;
 

@@ -1,0 +1,59 @@
+import { BAD_USER_INPUT } from '@fleetgraph/lib/errors';
+
+import type {
+  ClusterResolvers,
+  MutationResolvers,
+  Resolvers,
+  SubscriptionResolvers,
+} from '../__generated__/resolvers-types.ts';
+import { clusterConditionsOf, kubesphereVersionOf } from '../kube.ts';
+import { UNPROBED } from '../model.ts';
+import { isFinished, type UpgradeEventModel } from './model.ts';
+import { upgradeCluster } from './mutation.ts';
+import { upgradeProgress } from './progress.ts';
+
+/** Member-cluster upgrades: spread into resolvers.ts (Cluster fields, the mutation, the subscription, types). */
+
+const MAX_UPGRADES = 100;
+
+export const upgradeClusterFields: ClusterResolvers = {
+  kubesphereVersion: (c, _args, ctx) => kubesphereVersionOf(c.object ?? ctx.registry.get(c.name)?.object),
+  conditions: (c, _args, ctx) => clusterConditionsOf(c.object ?? ctx.registry.get(c.name)?.object),
+  upgrade: (c, _args, ctx) => {
+    const all = ctx.upgrades.list(c.name);
+    return all.find((u) => !isFinished(u)) ?? all[0] ?? null;
+  },
+  upgrades: (c, { last }, ctx) => {
+    const n = last ?? 10;
+    if (n < 0 || n > MAX_UPGRADES)
+      throw BAD_USER_INPUT.err(`last must be between 0 and ${MAX_UPGRADES}`, { field: 'last' });
+    return ctx.upgrades.list(c.name).slice(0, n);
+  },
+};
+
+export const upgradeMutations: MutationResolvers = {
+  upgradeCluster: (_root, { input }, ctx) => upgradeCluster(input, ctx),
+};
+
+export const upgradeSubscriptions: SubscriptionResolvers = {
+  clusterUpgradeProgress: {
+    subscribe: (_root, { upgradeId }, ctx) =>
+      upgradeProgress({ upgrades: ctx.upgrades, registry: ctx.registry, log: ctx.log }, upgradeId, {
+        user: ctx.user,
+        authorizer: ctx.authorizer,
+      }),
+    resolve: (payload: UpgradeEventModel) => payload,
+  },
+};
+
+export const upgradeTypes: Pick<Resolvers, 'ClusterUpgrade'> = {
+  ClusterUpgrade: {
+    cluster: (u, _args, ctx) =>
+      ctx.monitor.get(u.cluster) ?? {
+        name: u.cluster,
+        role: 'MEMBER',
+        kubernetesVersion: null,
+        status: UNPROBED,
+      },
+  },
+};
