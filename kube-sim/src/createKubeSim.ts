@@ -105,9 +105,12 @@ export async function createKubeSim(options: KubeSimOptions = {}): Promise<KubeS
       clusters.set(spec.name, c);
     }
     await Promise.all([...clusters.values()].map((c) => c.start()));
+    const versions = new Map(
+      fleet.clusters.flatMap((c) => (c.kubesphereVersion ? [[c.name, c.kubesphereVersion] as const] : [])),
+    );
     for (const spec of fleet.clusters) {
       const host = clusters.get(spec.name);
-      if (spec.multiCluster && host) await connectClusters(host, clusters, ca.certPem, seededAt);
+      if (spec.multiCluster && host) await connectClusters(host, clusters, ca.certPem, seededAt, versions);
     }
     if (options.controllers !== false) for (const c of clusters.values()) c.controllers.start();
   } catch (err) {

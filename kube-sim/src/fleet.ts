@@ -68,6 +68,11 @@ export interface ClusterSpec {
    * kubeconfig (fleets/multiCluster.ts); @default false
    */
   multiCluster?: boolean;
+  /**
+   * the KubeSphere (ks-core) version this cluster runs, as a host's Cluster object reports it in
+   * status.kubeSphereVersion; @default v4.2.1 (KUBESPHERE_VERSION)
+   */
+  kubesphereVersion?: string;
 }
 
 export interface FleetSpec {
@@ -106,6 +111,11 @@ export function toFleetSpec(raw: unknown, source = 'fleet spec'): FleetSpec {
     }
     if (c['multiCluster'] !== undefined && typeof c['multiCluster'] !== 'boolean')
       fail(`clusters[${i}].multiCluster must be true or false`);
+    if (
+      c['kubesphereVersion'] !== undefined &&
+      (typeof c['kubesphereVersion'] !== 'string' || !/^v\d+\.\d+\.\d+/.test(c['kubesphereVersion']))
+    )
+      fail(`clusters[${i}].kubesphereVersion must be a version such as "v4.2.1"`);
     checkUsers(c['users'], `clusters[${i}].users`, true, fail);
   });
   checkUsers(raw['users'], 'users', false, fail);

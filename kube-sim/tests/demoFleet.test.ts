@@ -154,7 +154,7 @@ describe('the demo fleet', () => {
       expect(c.status.uid).toBe(kubeSystem.metadata?.uid);
       const version = (await raw(sim, 'GET', '/version', { cluster: name })).json as { gitVersion: string };
       expect(c.status.kubernetesVersion).toBe(version.gitVersion);
-      expect(c.status.kubeSphereVersion).toBe('v4.2.1');
+      expect(c.status.kubeSphereVersion).toBe(name === 'edge' ? 'v4.1.3' : 'v4.2.1');
       expect(c.status.zones).toEqual(['zone-1', 'zone-2']);
       const ready = c.status.conditions.find((x) => x.type === 'Ready');
       expect(ready?.status).toBe('True');

@@ -151,7 +151,7 @@ export class Kubelet {
         if (!c.ready) c.readyAt = now + rt.readyAfterMs;
         if (c.script) c.stepAt = now + (c.script[0]?.after ?? 0);
         else
-          for (const line of startupLines(c.image, c.name))
+          for (const line of startupLines(c.image, c.name, c.startedAt))
             this.ctx.logs?.append(rt.namespace, rt.name, c.name, line, c.startedAt);
       }
     }

@@ -129,7 +129,7 @@ function startContainer(
     c.step = 0;
     c.stepAt = at + (c.script[0]?.after ?? 0);
   } else {
-    for (const line of startupLines(c.image, c.name))
+    for (const line of startupLines(c.image, c.name, at))
       k.ctx.logs?.append(rt.namespace, rt.name, c.name, line, at);
   }
 }

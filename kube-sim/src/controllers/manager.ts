@@ -4,6 +4,7 @@ import { ControllerContext, type ControllerOptions, type LogSink, resolveOptions
 import { DeploymentController } from './deployment.ts';
 import { JobController } from './job.ts';
 import { Kubelet } from './kubelet.ts';
+import { KsCoreController } from './ksCore.ts';
 import { MetricsController } from './metrics.ts';
 import { NodeController, type NodeControls } from './nodes.ts';
 import { ReplicaSetController } from './replicaset.ts';
@@ -11,7 +12,8 @@ import { Scheduler } from './scheduler.ts';
 import { StatefulSetController } from './statefulset.ts';
 
 /**
- * kube-controller-manager, kube-scheduler, the kubelets and metrics-server of one simulated cluster. They learn of
+ * kube-controller-manager, kube-scheduler, the kubelets and metrics-server of one simulated cluster, and on a
+ * KubeSphere host the cluster controller's ks-core installer (ksCore.ts). They learn of
  * changes through in-process store watches (never by polling the store) and do their work on the cluster's clock,
  * through one work queue, with the same REST semantics as any client. They keep running while the cluster is
  * offline: the world behind a partition keeps moving.
@@ -35,6 +37,7 @@ export class ControllerManager {
   private readonly replicaSets: ReplicaSetController;
   private readonly statefulSets: StatefulSetController;
   private readonly jobs: JobController;
+  private readonly ksCore: KsCoreController;
   private readonly metrics: MetricsController;
 
   constructor(o: ControllerManagerOptions) {
@@ -51,6 +54,7 @@ export class ControllerManager {
     this.deployments = new DeploymentController(this.ctx);
     this.statefulSets = new StatefulSetController(this.ctx, this.scheduler);
     this.jobs = new JobController(this.ctx, this.scheduler);
+    this.ksCore = new KsCoreController(this.ctx);
     this.metrics = new MetricsController(this.ctx, this.kubelet, this.nodes, this.scheduler);
   }
 
@@ -71,6 +75,7 @@ export class ControllerManager {
     this.deployments.start();
     this.statefulSets.start();
     this.jobs.start();
+    this.ksCore.start();
     this.metrics.start();
     this.ctx.every(60_000, () => this.ctx.events.expire());
   }

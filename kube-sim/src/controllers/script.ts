@@ -77,6 +77,19 @@ const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs
 const isWebServer = (image: string): boolean =>
   /(^|\/)(nginx|httpd|apache|envoy|haproxy|traefik)/.test(image);
 
+/** an ingress-nginx controller image (KubeSphere gateways run kubesphere/nginx-ingress-controller) */
+const isIngressNginx = (image: string): boolean =>
+  /(^|\/)(nginx-ingress-controller|ingress-nginx\/controller)(:|@|$)/.test(image);
+
+const UPSTREAMS = ['shop-storefront-80', 'shop-cart-8080', 'payments-payments-api-8080'];
+
+/** klog's header: I0102 15:04:05.000000       7 file.go:123] */
+const klog = (level: string, t: number, where: string): string => {
+  const d = new Date(t);
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return `${level}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}000       7 ${where}]`;
+};
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 const clf = (t: number): string => {
@@ -86,8 +99,29 @@ const clf = (t: number): string => {
   return `${p(d.getUTCDate())}/${mon}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
 };
 
-/** the first lines a container writes when it starts */
-export function startupLines(image: string, container: string): string[] {
+/** the first lines a container writes when it starts (at `time`, clock ms) */
+export function startupLines(image: string, container: string, time = 0): string[] {
+  if (isIngressNginx(image)) {
+    const release = /:(v[\w.-]+)$/.exec(image)?.[1] ?? 'v1.9.6';
+    return [
+      '-------------------------------------------------------------------------------',
+      'NGINX Ingress controller',
+      `  Release:       ${release}`,
+      '  Repository:    https://github.com/kubernetes/ingress-nginx',
+      '  nginx version: nginx/1.21.6',
+      '',
+      '-------------------------------------------------------------------------------',
+      '',
+      `${klog('W', time, 'client_config.go:618')} Neither --kubeconfig nor --master was specified.  Using the inClusterConfig.  This might not work.`,
+      `${klog('I', time, 'main.go:205')} "Creating API client" host="https://10.96.0.1:443"`,
+      `${klog('I', time, 'main.go:249')} "Running in Kubernetes cluster" major="1" minor="30" git="v1.30.2" state="clean" platform="linux/amd64"`,
+      `${klog('I', time, 'main.go:101')} "SSL fake certificate created" file="/etc/ingress-controller/ssl/default-fake-certificate.pem"`,
+      `${klog('I', time, 'nginx.go:264')} "Starting NGINX Ingress controller"`,
+      `${klog('I', time, 'controller.go:190')} "Configuration changes detected, backend reload required"`,
+      `${klog('I', time, 'controller.go:210')} "Backend successfully reloaded"`,
+      `${klog('I', time, 'controller.go:221')} "Initial sync, sleeping for 1 second"`,
+    ];
+  }
   if (isWebServer(image)) {
     return [
       '/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty, will attempt to perform configuration',
@@ -104,6 +138,19 @@ export function startupLines(image: string, container: string): string[] {
 
 /** one plausible line of a running container */
 export function chatterLine(r: () => number, image: string, time: number): string {
+  if (isIngressNginx(image)) {
+    // ingress-nginx's log-format-upstream
+    const ip = `10.244.${Math.floor(r() * 8)}.${2 + Math.floor(r() * 200)}`;
+    const path = pick(r, PATHS);
+    const status = r() < 0.93 ? 200 : pick(r, [301, 404, 502]);
+    const bytes = Math.floor(r() * 5000);
+    const upstream = pick(r, UPSTREAMS);
+    const secs = (0.001 + r() * 0.2).toFixed(3);
+    const addr = `10.244.${Math.floor(r() * 8)}.${2 + Math.floor(r() * 200)}:${upstream.endsWith('-80') ? 80 : 8080}`;
+    let reqId = '';
+    for (let i = 0; i < 32; i++) reqId += Math.floor(r() * 16).toString(16);
+    return `${ip} - - [${clf(time)}] "GET ${path} HTTP/1.1" ${status} ${bytes} "-" "${pick(r, AGENTS)}" ${200 + Math.floor(r() * 400)} ${secs} [${upstream}] [] ${addr} ${bytes} ${secs} ${status} ${reqId}`;
+  }
   if (isWebServer(image)) {
     const ip = `10.244.${Math.floor(r() * 8)}.${2 + Math.floor(r() * 200)}`;
     const path = pick(r, PATHS);

@@ -1,6 +1,7 @@
 import type { ClusterSpec, FleetSpec, NodeSpec } from '../fleet.ts';
 import type { KubeObject } from '../types.ts';
-import { type Tenancy, withKubeSphere } from './kubesphere.ts';
+import { GATEWAY_NAMESPACE, gatewayObjects } from './gateways.ts';
+import { KUBESPHERE_VERSION, type Tenancy, withKubeSphere } from './kubesphere.ts';
 import { deploymentWithPods, namespace } from './workloads.ts';
 
 /**
@@ -64,15 +65,19 @@ function cluster(
   role: 'host' | 'member',
   nodeSpecs: NodeSpec[],
   objects: (nodeNames: string[]) => KubeObject[],
+  kubesphereVersion = KUBESPHERE_VERSION,
 ): ClusterSpec {
-  return { name, role, nodes: nodeSpecs, objects: objects(nodeSpecs.map((n) => n.name)) };
+  return { name, role, nodes: nodeSpecs, objects: objects(nodeSpecs.map((n) => n.name)), kubesphereVersion };
 }
+
+/** the version edge runs: older than the host's, so it can be upgraded (ks-core upgrade, controllers/ksCore.ts) */
+export const EDGE_KUBESPHERE_VERSION = 'v4.1.3';
 
 export function demoFleet(now = new Date()): FleetSpec {
-  return withKubeSphere(demoWorkloads(), DEMO_TENANCY, now);
+  return withKubeSphere(demoWorkloads(now), DEMO_TENANCY, now);
 }
 
-function demoWorkloads(): FleetSpec {
+function demoWorkloads(now: Date): FleetSpec {
   return {
     clusters: [
       cluster('host', 'host', nodes('host', 3), (n) => [
@@ -82,7 +87,7 @@ function demoWorkloads(): FleetSpec {
           {
             namespace: 'kubesphere-system',
             name: 'ks-apiserver',
-            image: 'kubesphere/ks-apiserver:v4.2.1',
+            image: `kubesphere/ks-apiserver:${KUBESPHERE_VERSION}`,
             replicas: 1,
             nodes: n,
           },
@@ -92,7 +97,7 @@ function demoWorkloads(): FleetSpec {
           {
             namespace: 'kubesphere-system',
             name: 'ks-console',
-            image: 'kubesphere/ks-console:v4.2.1',
+            image: `kubesphere/ks-console:${KUBESPHERE_VERSION}`,
             replicas: 1,
             nodes: n,
           },
@@ -102,7 +107,7 @@ function demoWorkloads(): FleetSpec {
           {
             namespace: 'kubesphere-system',
             name: 'ks-controller-manager',
-            image: 'kubesphere/ks-controller-manager:v4.2.1',
+            image: `kubesphere/ks-controller-manager:${KUBESPHERE_VERSION}`,
             replicas: 1,
             nodes: n,
           },
@@ -138,6 +143,44 @@ function demoWorkloads(): FleetSpec {
             },
             'prod',
           ),
+          // the gateway extension's gateways at its three scopes (fleets/gateways.ts)
+          namespace(GATEWAY_NAMESPACE),
+          ...gatewayObjects(
+            {
+              scope: { type: 'cluster' },
+              appVersion: '4.9.1',
+              nodes: n,
+              nodeOffset: 1,
+              nodePorts: [31080, 31443],
+              clusterIP: '10.96.120.10',
+            },
+            'prod',
+            now,
+          ),
+          ...gatewayObjects(
+            {
+              scope: { type: 'workspace', workspace: 'retail' },
+              appVersion: '4.9.1',
+              nodes: n,
+              nodeOffset: 2,
+              nodePorts: [32080, 32443],
+              clusterIP: '10.96.120.20',
+            },
+            'prod',
+            now,
+          ),
+          ...gatewayObjects(
+            {
+              scope: { type: 'project', namespace: 'shop', workspace: 'retail' },
+              appVersion: '4.7.1',
+              nodes: n,
+              nodeOffset: 3,
+              nodePorts: [30080, 30443],
+              clusterIP: '10.96.120.30',
+            },
+            'prod',
+            now,
+          ),
         ],
       ),
       cluster(
@@ -161,6 +204,7 @@ function demoWorkloads(): FleetSpec {
             'edge',
           ),
         ],
+        EDGE_KUBESPHERE_VERSION,
       ),
     ],
   };

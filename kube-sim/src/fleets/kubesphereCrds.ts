@@ -333,6 +333,59 @@ export const workspaceRoleBindingCrd = crd({
   ),
 });
 
+const anyObject: Schema = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+
+/**
+ * gateway.kubesphere.io/v2alpha2 Gateway: an ingress-nginx controller installed by the gateway extension as a Helm
+ * release (domain doc §4.3, kubesphere/kubesphere skills/kubesphere-gateway). All gateways live in
+ * `kubesphere-controls-system`; the label `kubesphere.io/gateway-type` is cluster, workspace or project. Unlike the
+ * ks-core kinds above it has a status subresource, as the extension's controller-gen CRD does.
+ */
+export const gatewayCrd = crd({
+  group: 'gateway.kubesphere.io',
+  version: 'v2alpha2',
+  kind: 'Gateway',
+  plural: 'gateways',
+  scope: 'Namespaced',
+  statusSubresource: true,
+  printerColumns: [
+    { name: 'Type', type: 'string', jsonPath: '.metadata.labels.kubesphere\\.io/gateway-type' },
+    { name: 'App Version', type: 'string', jsonPath: '.spec.appVersion' },
+    { name: 'State', type: 'string', jsonPath: '.status.state' },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  ],
+  schema: root('Gateway is the Schema for the gateways API', {
+    spec: obj({
+      appVersion: { type: 'string', description: 'the ingress-nginx chart version' },
+      values: { ...anyObject, description: 'Helm values of the ingress-nginx release' },
+    }),
+    status: obj({
+      state: { type: 'string', enum: ['Creating', 'Updating', 'Running', 'Faulted', 'Stopped'] },
+      conditions: {
+        type: 'array',
+        items: obj(
+          {
+            type: str,
+            status: str,
+            observedGeneration: int,
+            lastTransitionTime: time,
+            reason: str,
+            message: str,
+          },
+          { required: ['status', 'type'] },
+        ),
+      },
+      loadBalancer: anyObject,
+      service: obj({
+        type: str,
+        ports: { type: 'array', items: anyObject },
+        externalIPs: strings,
+      }),
+      helmRelease: obj({ name: str, namespace: str, revision: int }),
+    }),
+  }),
+});
+
 /** every KubeSphere CRD kube-sim knows, as ks-core installs them on the host and on every member */
 export function kubesphereCrds(): KubeObject[] {
   return [
@@ -344,5 +397,6 @@ export function kubesphereCrds(): KubeObject[] {
     globalRoleBindingCrd,
     workspaceRoleCrd,
     workspaceRoleBindingCrd,
+    gatewayCrd,
   ].map((c) => structuredClone(c));
 }

@@ -48,7 +48,7 @@ export async function probeCluster(c: SimCluster, caPem: string): Promise<Cluste
 export function clusterObject(
   c: SimCluster,
   probe: ClusterStatusProbe,
-  o: { host: boolean; now: Date },
+  o: { host: boolean; now: Date; kubesphereVersion?: string },
 ): KubeObject {
   const t = o.now.toISOString().replace(/\.\d+Z$/, 'Z');
   const condition = (type: string, reason: string, message: string): Record<string, string> => ({
@@ -86,7 +86,7 @@ export function clusterObject(
         condition('Ready', 'Ready', 'Cluster is available now'),
       ],
       kubernetesVersion: probe.kubernetesVersion,
-      kubeSphereVersion: KUBESPHERE_VERSION,
+      kubeSphereVersion: o.kubesphereVersion ?? KUBESPHERE_VERSION,
       nodeCount: probe.nodeCount,
       zones: probe.zones,
       ...(probe.region ? { region: probe.region } : {}),
@@ -101,11 +101,20 @@ export async function connectClusters(
   clusters: ReadonlyMap<string, SimCluster>,
   caPem: string,
   now: Date,
+  /** cluster name → its KubeSphere version (ClusterSpec.kubesphereVersion); @default KUBESPHERE_VERSION */
+  versions: ReadonlyMap<string, string> = new Map(),
 ): Promise<void> {
   const objects: KubeObject[] = [];
   if (!host.registry.forKind('cluster.kubesphere.io/v1alpha1', 'Cluster')) objects.push(clusterCrd);
   for (const c of clusters.values()) {
-    objects.push(clusterObject(c, await probeCluster(c, caPem), { host: c === host, now }));
+    const kubesphereVersion = versions.get(c.name);
+    objects.push(
+      clusterObject(c, await probeCluster(c, caPem), {
+        host: c === host,
+        now,
+        ...(kubesphereVersion ? { kubesphereVersion } : {}),
+      }),
+    );
   }
   host.apply(objects);
 }

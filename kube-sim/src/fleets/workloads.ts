@@ -18,6 +18,18 @@ export interface DeploymentFixture {
   memory?: string;
   /** the first pod goes to nodes[nodeOffset % nodes.length], the next to the node after it; @default 0 */
   nodeOffset?: number;
+  /** the selector's labels (also on the pods and the Deployment); @default { app: name } */
+  selectorLabels?: Record<string, string>;
+  /** @default the Deployment's name */
+  containerName?: string;
+  /** @default [{ containerPort: 8080, protocol: 'TCP' }] */
+  ports?: Record<string, unknown>[];
+  args?: string[];
+  /** @default RollingUpdate with maxSurge 25% and maxUnavailable 25% */
+  strategy?: Record<string, unknown>;
+  progressDeadlineSeconds?: number;
+  /** annotations on the Deployment */
+  annotations?: Record<string, string>;
 }
 
 /** a stable uid (UUID-shaped) from the parts that name an object, so fixtures can refer to each other */
@@ -27,7 +39,8 @@ export const uidFor = (...parts: string[]): string => {
 };
 
 export function deploymentWithPods(f: DeploymentFixture, cluster: string): KubeObject[] {
-  const app = { app: f.name, ...(f.labels ?? {}) };
+  const selector = f.selectorLabels ?? { app: f.name };
+  const app = { ...selector, ...(f.labels ?? {}) };
   const hash = createHash('sha1')
     .update(`${f.name}:${f.image}`)
     .digest('hex')
@@ -37,9 +50,10 @@ export function deploymentWithPods(f: DeploymentFixture, cluster: string): KubeO
   const rsName = `${f.name}-${hash}`;
   const rsUid = uidFor(cluster, f.namespace, 'rs', rsName);
   const container = {
-    name: f.name,
+    name: f.containerName ?? f.name,
     image: f.image,
-    ports: [{ containerPort: 8080, protocol: 'TCP' }],
+    ...(f.args ? { args: f.args } : {}),
+    ports: f.ports ?? [{ containerPort: 8080, protocol: 'TCP' }],
     resources: { requests: { cpu: f.cpu ?? '100m', memory: f.memory ?? '128Mi' } },
   };
   const template = { metadata: { labels: app }, spec: { containers: [container] } };
@@ -47,12 +61,24 @@ export function deploymentWithPods(f: DeploymentFixture, cluster: string): KubeO
   const deployment: KubeObject = {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: f.name, namespace: f.namespace, uid: deployUid, labels: app },
+    metadata: {
+      name: f.name,
+      namespace: f.namespace,
+      uid: deployUid,
+      labels: app,
+      ...(f.annotations ? { annotations: f.annotations } : {}),
+    },
     spec: {
       replicas: f.replicas,
-      selector: { matchLabels: { app: f.name } },
+      selector: { matchLabels: selector },
       template,
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+      strategy: f.strategy ?? {
+        type: 'RollingUpdate',
+        rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' },
+      },
+      ...(f.progressDeadlineSeconds !== undefined
+        ? { progressDeadlineSeconds: f.progressDeadlineSeconds }
+        : {}),
     },
     status: {
       observedGeneration: 1,
@@ -89,7 +115,7 @@ export function deploymentWithPods(f: DeploymentFixture, cluster: string): KubeO
     },
     spec: {
       replicas: f.replicas,
-      selector: { matchLabels: { app: f.name, 'pod-template-hash': hash } },
+      selector: { matchLabels: { ...selector, 'pod-template-hash': hash } },
       template: { ...template, metadata: { labels: { ...app, 'pod-template-hash': hash } } },
     },
     status: { ...readyStatus, fullyLabeledReplicas: f.replicas, observedGeneration: 1 },
@@ -125,7 +151,7 @@ export function deploymentWithPods(f: DeploymentFixture, cluster: string): KubeO
         ],
         containerStatuses: [
           {
-            name: f.name,
+            name: container.name,
             image: f.image,
             ready: true,
             started: true,
