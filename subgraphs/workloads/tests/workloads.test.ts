@@ -243,7 +243,13 @@ describe('workloads subgraph: counts only what the user may list', () => {
             .map((p) => p.metadata.namespace),
         ),
       ].sort();
-    expect(namespacesWithPods('prod')).toEqual(['default', 'payments', 'shop']);
+    // kubesphere-controls-system holds prod's gateways; it belongs to no workspace, so only admin counts it
+    expect(namespacesWithPods('prod')).toEqual(['default', 'kubesphere-controls-system', 'payments', 'shop']);
+    expect(
+      sim.cluster('prod').store.get('namespaces', '', 'kubesphere-controls-system')?.metadata.labels?.[
+        'kubesphere.io/workspace'
+      ],
+    ).toBeUndefined();
     expect(namespacesWithPods('edge')).toEqual(['default', 'iot']);
     // frank's project role on iot is ClusterRole edit, which lists pods
     const binding = sim
