@@ -181,6 +181,45 @@ describe('tenant isolation matrix', () => {
       }
     });
 
+    it('Mutation.upgradeCluster is judged before anything else: FORBIDDEN unless a platform administrator', async () => {
+      // v4.1.3 is not newer than edge's version: an administrator passes authorization and is refused for the
+      // input, so the matrix starts no upgrade
+      const r = await query(
+        stack.gatewayUrl,
+        'mutation { upgradeCluster(input: { name: "edge", version: "v4.1.3" }) { upgrade { id } } }',
+        undefined,
+        tokens[c.user] ?? '',
+      );
+      expect(r.errors?.[0]?.extensions?.['code']).toBe(c.mayUpdateClusters ? 'BAD_USER_INPUT' : 'FORBIDDEN');
+    });
+
+    it("Cluster's version, conditions and upgrades follow the cluster's visibility", async () => {
+      const r = await query(
+        stack.gatewayUrl,
+        '{ clusters { name kubesphereVersion conditions { type status } upgrade { id } upgrades { id } } }',
+        undefined,
+        tokens[c.user] ?? '',
+      );
+      expect(r.errors).toBeUndefined();
+      const clusters = (r.data as { clusters: { name: string; conditions: { type: string }[] }[] }).clusters;
+      expect(clusters.map((x) => x.name)).toEqual(c.clusters);
+      for (const x of clusters) expect(x.conditions.map((k) => k.type)).toContain('KSCoreReady');
+    });
+
+    it('Subscription.clusterUpgradeProgress answers an unknown upgrade the same for everyone', async () => {
+      const client = wsClient(stack.gatewayWsUrl, tokens[c.user] ?? '');
+      try {
+        const sub = subscribe(client, {
+          query: 'subscription { clusterUpgradeProgress(upgradeId: "helm-install-ks-core-nope00") { kind } }',
+        });
+        const e = await sub.next().catch((err: unknown) => ({ errors: [{ message: String(err) }] }));
+        const codes = (e.errors ?? []).map((x) => (x as { extensions?: { code?: string } }).extensions?.code);
+        expect(codes).toContain('UPGRADE_NOT_FOUND');
+      } finally {
+        await client.dispose();
+      }
+    });
+
     it('Query.workspaces and Query.workspace show only the workspaces the user may see', async () => {
       const r = await query(
         stack.gatewayUrl,
@@ -344,6 +383,7 @@ describe('tenant isolation matrix', () => {
         '{ workspace(name: "retail") { name } }',
         '{ project(cluster: "prod", name: "shop") { name } }',
         'mutation { updateCluster(input: { name: "prod", description: "x" }) { cluster { name } } }',
+        'mutation { upgradeCluster(input: { name: "edge", version: "v4.2.1" }) { upgrade { id } } }',
       ]) {
         const res = await fetch(stack.gatewayUrl, {
           method: 'POST',
