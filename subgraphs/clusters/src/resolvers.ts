@@ -3,6 +3,12 @@ import { SUBSCRIPTION_OVERFLOW } from '@fleetgraph/lib/errors';
 import { EventQueue } from '@fleetgraph/lib/kube';
 
 import type { Resolvers } from './__generated__/resolvers-types.ts';
+import {
+  gatewayClusterFields,
+  gatewayMutations,
+  gatewaySubscriptions,
+  gatewayTypes,
+} from './gateways/resolvers.ts';
 import { inventoryCluster, inventoryQuery, inventoryTypes } from './inventory/resolvers.ts';
 import { updateCluster } from './mutations.ts';
 import { descriptionOf, labelsOf, type ClusterModel } from './model.ts';
@@ -70,6 +76,7 @@ export const resolvers: Resolvers = {
   Mutation: {
     updateCluster: (_root, { input }, ctx) => updateCluster(input, ctx),
     ...upgradeMutations,
+    ...gatewayMutations,
   },
   Subscription: {
     clusterStatusChanged: {
@@ -78,6 +85,7 @@ export const resolvers: Resolvers = {
       resolve: (payload: ClusterModel) => payload,
     },
     ...upgradeSubscriptions,
+    ...gatewaySubscriptions,
   },
   Cluster: {
     __resolveReference: (ref, ctx) =>
@@ -86,7 +94,9 @@ export const resolvers: Resolvers = {
     labels: (c, _args, ctx) => labelsOf(c.object ?? ctx.registry.get(c.name)?.object),
     ...inventoryCluster,
     ...upgradeClusterFields,
+    ...gatewayClusterFields,
   },
   ...inventoryTypes,
   ...upgradeTypes,
+  ...gatewayTypes,
 };

@@ -7,6 +7,7 @@ import { type Logger, silentLogger } from '@fleetgraph/lib/telemetry';
 import { parse } from 'graphql';
 
 import type { ClustersContext } from './context.ts';
+import { createGatewaySource } from './gateways/kube.ts';
 import { createInventory, createUpgradeSource, probe } from './kube.ts';
 import { type ClusterMonitor, createClusterMonitor } from './monitor.ts';
 import { resolvers } from './resolvers.ts';
@@ -68,6 +69,7 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
     log,
   });
   const inventory = createInventory(options.registry, log);
+  const gateways = createGatewaySource(options.registry, log);
   let ready = false;
   const server = createSubgraphServer<ClustersContext>({
     name: 'clusters',
@@ -80,6 +82,7 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
       registry: options.registry,
       inventory,
       upgrades,
+      gateways,
       authorizer: options.authorizer,
       authz: createRequestAuthz(options.authorizer, base.user),
     }),
@@ -91,6 +94,7 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
         probedAll: monitor.probedAll(),
         inventorySynced: inventory.settled(),
         upgradesSynced: upgrades.hasSynced(),
+        gatewaysSettled: gateways.settled(),
       },
     }),
     log,
@@ -111,7 +115,7 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
         const cluster = upgrades.get(id)?.cluster;
         if (cluster) monitor.refresh(cluster);
       });
-      await Promise.all([monitor.start(), options.authorizer.start(), inventory.start()]);
+      await Promise.all([monitor.start(), options.authorizer.start(), inventory.start(), gateways.start()]);
       ready = true;
     },
     async close() {
@@ -119,6 +123,7 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
       await server.close();
       await monitor.stop();
       await inventory.stop();
+      await gateways.stop();
       await upgrades.stop();
       await options.authorizer.stop();
       await options.registry.stop();

@@ -80,6 +80,7 @@ describe('clusters subgraph readiness', () => {
         probedAll: true,
         inventorySynced: true,
         upgradesSynced: true,
+        gatewaysSettled: true,
       },
     });
     expect((await clusters(subgraph)).map((c) => `${c.status.phase} ${c.status.reason}`)).toEqual([

@@ -4,6 +4,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { ClusterModel } from '../model.ts';
 import type { NodeModel, ProjectModel, WorkspaceModel } from '../inventory/model.ts';
 import type { UpgradeModel, UpgradeEventModel } from '../upgrades/model.ts';
+import type { GatewayModel, GatewayPodModel, GatewayUpgradePlanModel, GatewayRolloutEventModel } from '../gateways/model.ts';
 import type { ClustersContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -36,6 +37,17 @@ export type Cluster = {
   connectionType?: Maybe<ClusterConnectionType>;
   /** The description KubeSphere shows for the cluster (annotation `kubesphere.io/description`), if any. */
   description?: Maybe<Scalars['String']['output']>;
+  /** One gateway by name; null when there is none or the caller may not see it (the two are not told apart). */
+  gateway?: Maybe<Gateway>;
+  /**
+   * The cluster's KubeSphere gateways (gateway.kubesphere.io/v2alpha2 Gateways in `kubesphere-controls-system`),
+   * of every scope unless `scope` narrows them, sorted by name, so that a cluster administrator manages workspace
+   * and project gateways from the cluster view. Holds only the gateways the caller may see: every gateway of the
+   * cluster to a user allowed to `get deployments` in `kubesphere-controls-system` on it (cluster administrators);
+   * otherwise a WORKSPACE gateway to the members of its workspace and a PROJECT gateway to those allowed to `get`
+   * its project (namespace).
+   */
+  gateways: Array<Gateway>;
   /** The cluster's group (label `cluster.kubesphere.io/group` of its Cluster object), if any. */
   group?: Maybe<Scalars['String']['output']>;
   /**
@@ -80,6 +92,18 @@ export type Cluster = {
   upgrades: Array<ClusterUpgrade>;
   /** The workspaces placed on the cluster (WorkspaceTemplate `spec.placement`) that the caller may see, by name. */
   workspaces: Array<Workspace>;
+};
+
+
+/** A Kubernetes cluster of the fleet: the host cluster that runs KubeSphere's control plane, or a member. */
+export type ClusterGatewayArgs = {
+  name: Scalars['ID']['input'];
+};
+
+
+/** A Kubernetes cluster of the fleet: the host cluster that runs KubeSphere's control plane, or a member. */
+export type ClusterGatewaysArgs = {
+  scope?: InputMaybe<GatewayScope>;
 };
 
 
@@ -239,6 +263,166 @@ export type Condition = {
   type: Scalars['String']['output'];
 };
 
+/**
+ * A KubeSphere gateway: an ingress-nginx controller that KubeSphere's gateway extension installs as a Helm release
+ * for a cluster, a workspace or a project (a gateway.kubesphere.io/v2alpha2 Gateway, with a Deployment, pods and a
+ * Service of the same name in `kubesphere-controls-system`).
+ */
+export type Gateway = {
+  __typename?: 'Gateway';
+  /** The ingress-nginx Helm chart version (`spec.appVersion`, e.g. `4.9.1`). */
+  appVersion?: Maybe<Scalars['String']['output']>;
+  /** The cluster the gateway runs on. */
+  cluster: Scalars['ID']['output'];
+  /** The controller image of the gateway's Deployment. */
+  image?: Maybe<Scalars['String']['output']>;
+  /**
+   * Recent lines of the `controller` container log: of one pod when `pod` is given, otherwise of every pod of the
+   * gateway merged by time; the last `tail` lines, oldest first, numbered from 1 in this answer. Readable by whoever
+   * may see the gateway; no logging extension is needed.
+   */
+  logs: Array<LogLine>;
+  /**
+   * The Gateway's name: `kubesphere-router-cluster`, `kubesphere-router-workspace-<workspace>` or
+   * `kubesphere-router-<project>`.
+   */
+  name: Scalars['ID']['output'];
+  /** The Gateway's namespace (always `kubesphere-controls-system`). */
+  namespace: Scalars['ID']['output'];
+  /** The workspace (WORKSPACE scope) or project (PROJECT scope) the gateway serves; null for CLUSTER scope. */
+  owner?: Maybe<Scalars['String']['output']>;
+  /**
+   * The controller pods of the gateway (labelled `app.kubernetes.io/instance=<name>` and
+   * `app.kubernetes.io/component=controller`), sorted by name.
+   */
+  pods: Array<GatewayPod>;
+  /** The Deployment's replica counts. */
+  replicas: GatewayReplicas;
+  /** Whom the gateway serves (the label `kubesphere.io/gateway-type`). */
+  scope: GatewayScope;
+  /**
+   * The gateway's state: `status.state` of the Gateway, except while its Deployment rolls out (UPDATING) or after
+   * the rollout stalled (FAULTED).
+   */
+  state: GatewayState;
+  /** The current or last rollout of the gateway's Deployment; null without a Deployment. */
+  upgradePlan?: Maybe<GatewayUpgradePlan>;
+  /**
+   * The ingress-nginx controller version: the tag of the controller image of the gateway's Deployment (e.g.
+   * `v1.9.6`); during a rollout, the version being rolled out.
+   */
+  version?: Maybe<Scalars['String']['output']>;
+};
+
+
+/**
+ * A KubeSphere gateway: an ingress-nginx controller that KubeSphere's gateway extension installs as a Helm release
+ * for a cluster, a workspace or a project (a gateway.kubesphere.io/v2alpha2 Gateway, with a Deployment, pods and a
+ * Service of the same name in `kubesphere-controls-system`).
+ */
+export type GatewayLogsArgs = {
+  pod?: InputMaybe<Scalars['String']['input']>;
+  tail?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** One controller pod of a gateway. */
+export type GatewayPod = {
+  __typename?: 'GatewayPod';
+  /** The controller container's image. */
+  image?: Maybe<Scalars['String']['output']>;
+  /** The pod's name. */
+  name: Scalars['ID']['output'];
+  /** The node it runs on; null before it is scheduled. */
+  node?: Maybe<Scalars['String']['output']>;
+  /** The pod's phase (Pending, Running, Succeeded, Failed, Unknown). */
+  phase: Scalars['String']['output'];
+  /** Whether the pod is Ready. */
+  ready: Scalars['Boolean']['output'];
+  /** Restarts of its containers. */
+  restarts: Scalars['Int']['output'];
+  /** When the kubelet started the pod. */
+  startedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Why the controller container is waiting (ContainerCreating, ErrImagePull, ImagePullBackOff, ...); null otherwise. */
+  waitingReason?: Maybe<Scalars['String']['output']>;
+};
+
+/** The replica counts of a gateway's Deployment. */
+export type GatewayReplicas = {
+  __typename?: 'GatewayReplicas';
+  /** Available replicas (`status.availableReplicas`): those serving traffic. */
+  available: Scalars['Int']['output'];
+  /** `spec.replicas`. */
+  desired: Scalars['Int']['output'];
+  /** Ready replicas (`status.readyReplicas`). */
+  ready: Scalars['Int']['output'];
+  /** Replicas running the current template (`status.updatedReplicas`). */
+  updated: Scalars['Int']['output'];
+};
+
+/** One event of gatewayRollout. */
+export type GatewayRolloutEvent = {
+  __typename?: 'GatewayRolloutEvent';
+  /** Whether this is the last event (the rollout is COMPLETE, ROLLED_BACK or STALLED). */
+  done: Scalars['Boolean']['output'];
+  /** The gateway when the event was sent. */
+  gateway: Gateway;
+};
+
+/** Where a gateway rollout is. */
+export type GatewayRolloutPhase =
+  /** Every replica runs the new version and is available. */
+  | 'COMPLETE'
+  /** New pods are being started and old ones removed, within the Deployment's progressDeadlineSeconds. */
+  | 'PROGRESSING'
+  /** A rollbackGateway completed: every replica runs the previous version again. */
+  | 'ROLLED_BACK'
+  /** No progress within progressDeadlineSeconds (Progressing=False, ProgressDeadlineExceeded); `podProblems` says why. */
+  | 'STALLED';
+
+/** The scopes KubeSphere gateways serve. */
+export type GatewayScope =
+  /** The whole cluster (`kubesphere-router-cluster`). */
+  | 'CLUSTER'
+  /** One project. */
+  | 'PROJECT'
+  /** The projects of one workspace. */
+  | 'WORKSPACE';
+
+/** A gateway's state (KubeSphere's Creating, Updating, Running, Faulted, Stopped). */
+export type GatewayState =
+  /** Being installed. */
+  | 'CREATING'
+  /** Failed: KubeSphere says so, or the last rollout stalled. */
+  | 'FAULTED'
+  /** Running. */
+  | 'RUNNING'
+  /** Scaled to zero. */
+  | 'STOPPED'
+  /** Being changed: its Deployment is rolling out. */
+  | 'UPDATING';
+
+/** A rollout of a gateway's Deployment: the current one, or the last. */
+export type GatewayUpgradePlan = {
+  __typename?: 'GatewayUpgradePlan';
+  /** The controller version before this rollout, when known. */
+  fromVersion?: Maybe<Scalars['String']['output']>;
+  /** The Progressing condition's message; for a stalled rollout, followed by each stuck pod's waiting reason. */
+  message?: Maybe<Scalars['String']['output']>;
+  /** Where the rollout is. */
+  phase: GatewayRolloutPhase;
+  /** The distinct waiting reasons of the gateway's pods that are not ready (e.g. ImagePullBackOff), sorted. */
+  podProblems: Array<Scalars['String']['output']>;
+  /**
+   * The reason of the Deployment's Progressing condition (e.g. NewReplicaSetAvailable, ReplicaSetUpdated,
+   * ProgressDeadlineExceeded).
+   */
+  reason?: Maybe<Scalars['String']['output']>;
+  /** The Deployment's revision (`deployment.kubernetes.io/revision`). */
+  revision?: Maybe<Scalars['Int']['output']>;
+  /** The controller version this rollout installs. */
+  toVersion?: Maybe<Scalars['String']['output']>;
+};
+
 /** A Kubernetes label. */
 export type Label = {
   __typename?: 'Label';
@@ -270,6 +454,15 @@ export type LogLine = {
 export type Mutation = {
   __typename?: 'Mutation';
   /**
+   * Rolls a gateway back to its previous controller version, as `kubectl rollout undo` does: as the calling user,
+   * restores the pod template of the newest older ReplicaSet whose controller image differs from the current one,
+   * records the change, and sets the Gateway's `spec.appVersion` back when known. The rollout ends ROLLED_BACK.
+   *
+   * Refused with: FORBIDDEN (as upgradeGateway); GATEWAY_NOT_FOUND; GATEWAY_ROLLOUT_IN_PROGRESS while a rollout is
+   * PROGRESSING; GATEWAY_NO_PREVIOUS_VERSION when no older ReplicaSet runs another version.
+   */
+  rollbackGateway: RollbackGatewayPayload;
+  /**
    * Edits a cluster's description and labels, as KubeSphere's cluster settings do. Needs permission to update
    * clusters at platform scope (a platform administrator); anyone else gets FORBIDDEN and nothing changes. The
    * change is written to the Cluster object on the host as the calling user (Kubernetes impersonation), so the
@@ -290,6 +483,26 @@ export type Mutation = {
    * host's; UPGRADE_IN_PROGRESS while an upgrade job runs for the member.
    */
   upgradeCluster: UpgradeClusterPayload;
+  /**
+   * Upgrades a gateway's ingress-nginx controller to `version` with a rolling update that never drops traffic: as
+   * the calling user (Kubernetes impersonation), sets the controller image tag of the gateway's Deployment with the
+   * strategy RollingUpdate maxUnavailable 0 / maxSurge 1 (a new pod must be available before an old one goes),
+   * records the change (`kubernetes.io/change-cause`), and sets the Gateway's `spec.appVersion` (the chart that
+   * ships the version) and `spec.values.controller.image.tag`. Returns once fleetgraph's cache has the change; follow
+   * it with `gatewayRollout`.
+   *
+   * Refused with, in this order: FORBIDDEN unless the caller may `update deployments` in `kubesphere-controls-system`
+   * on the cluster; GATEWAY_NOT_FOUND; BAD_USER_INPUT (`extensions.field: "version"`) for a version that is not an
+   * ingress-nginx controller release fleetgraph knows (v1.8.1, v1.9.4, v1.9.5, v1.9.6, v1.10.0, v1.10.1, v1.11.0)
+   * or is not newer than the gateway's; GATEWAY_ROLLOUT_IN_PROGRESS while a rollout is PROGRESSING (a STALLED one
+   * may be replaced).
+   */
+  upgradeGateway: UpgradeGatewayPayload;
+};
+
+
+export type MutationRollbackGatewayArgs = {
+  input: RollbackGatewayInput;
 };
 
 
@@ -300,6 +513,11 @@ export type MutationUpdateClusterArgs = {
 
 export type MutationUpgradeClusterArgs = {
   input: UpgradeClusterInput;
+};
+
+
+export type MutationUpgradeGatewayArgs = {
+  input: UpgradeGatewayInput;
 };
 
 /** A node of a cluster, from the cluster's node cache. */
@@ -518,6 +736,23 @@ export type ResourceList = {
   pods?: Maybe<Scalars['Int']['output']>;
 };
 
+/** Which gateway to roll back. */
+export type RollbackGatewayInput = {
+  /** The gateway's cluster. */
+  cluster: Scalars['ID']['input'];
+  /** The gateway's name. */
+  name: Scalars['ID']['input'];
+  /** The gateway's namespace (`kubesphere-controls-system`). */
+  namespace: Scalars['ID']['input'];
+};
+
+/** The result of rollbackGateway. */
+export type RollbackGatewayPayload = {
+  __typename?: 'RollbackGatewayPayload';
+  /** The gateway, its roll-back just started. */
+  gateway: Gateway;
+};
+
 export type Subscription = {
   __typename?: 'Subscription';
   /**
@@ -540,6 +775,21 @@ export type Subscription = {
    * see its cluster (the two are not told apart).
    */
   clusterUpgradeProgress: ClusterUpgradeEvent;
+  /**
+   * A gateway's rollout. A new subscriber first receives the gateway's current state; then one event at each change
+   * of its replica counts, state or rollout phase; the last event (`done: true`) is the rollout COMPLETE (or
+   * ROLLED_BACK), or STALLED with the cause (`upgradePlan.reason` ProgressDeadlineExceeded and the pods' waiting
+   * reasons in `upgradePlan.podProblems`); then the subscription completes. A gateway that is not rolling out sends
+   * its current state as the one and last event. GATEWAY_NOT_FOUND when there is no such gateway or the caller may
+   * not see it.
+   */
+  gatewayRollout: GatewayRolloutEvent;
+  /**
+   * A pod's container log as a stream: first its last `tailLines` lines, then each new line as it is written; the
+   * subscription completes when the container ends. FORBIDDEN unless the caller may `get pods/log` in the namespace;
+   * NOT_FOUND for an unknown pod; BAD_USER_INPUT for a pod with several containers and no `container`.
+   */
+  podLogs: LogLine;
 };
 
 
@@ -550,6 +800,22 @@ export type SubscriptionClusterStatusChangedArgs = {
 
 export type SubscriptionClusterUpgradeProgressArgs = {
   upgradeId: Scalars['ID']['input'];
+};
+
+
+export type SubscriptionGatewayRolloutArgs = {
+  cluster: Scalars['ID']['input'];
+  name: Scalars['ID']['input'];
+  namespace: Scalars['ID']['input'];
+};
+
+
+export type SubscriptionPodLogsArgs = {
+  cluster: Scalars['ID']['input'];
+  container?: InputMaybe<Scalars['String']['input']>;
+  namespace: Scalars['ID']['input'];
+  pod: Scalars['ID']['input'];
+  tailLines?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** A taint of a node: pods that do not tolerate it are kept off (or evicted from) the node. */
@@ -598,6 +864,25 @@ export type UpgradeClusterPayload = {
   cluster: Cluster;
   /** The upgrade just started. */
   upgrade: ClusterUpgrade;
+};
+
+/** Which gateway to upgrade, and to what. */
+export type UpgradeGatewayInput = {
+  /** The gateway's cluster. */
+  cluster: Scalars['ID']['input'];
+  /** The gateway's name. */
+  name: Scalars['ID']['input'];
+  /** The gateway's namespace (`kubesphere-controls-system`). */
+  namespace: Scalars['ID']['input'];
+  /** The ingress-nginx controller version, e.g. `v1.9.6`. */
+  version: Scalars['String']['input'];
+};
+
+/** The result of upgradeGateway. */
+export type UpgradeGatewayPayload = {
+  __typename?: 'UpgradeGatewayPayload';
+  /** The gateway, its rollout just started. */
+  gateway: Gateway;
 };
 
 /**
@@ -716,6 +1001,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping of federation types */
 export type FederationTypes = ResolversObject<{
   Cluster: Cluster;
+  Gateway: Gateway;
   Node: Node;
   Project: Project;
   Workspace: Workspace;
@@ -726,6 +1012,9 @@ export type FederationReferenceTypes = ResolversObject<{
   Cluster:
     ( { __typename: 'Cluster' }
     & GraphQLRecursivePick<FederationTypes['Cluster'], {"name":true}> );
+  Gateway:
+    ( { __typename: 'Gateway' }
+    & GraphQLRecursivePick<FederationTypes['Gateway'], {"cluster":true,"namespace":true,"name":true}> );
   Node:
     ( { __typename: 'Node' }
     & GraphQLRecursivePick<FederationTypes['Node'], {"cluster":true,"name":true}> );
@@ -757,6 +1046,14 @@ export type ResolversTypes = ResolversObject<{
   ClusterUpgradePhase: ClusterUpgradePhase;
   Condition: ResolverTypeWrapper<Condition>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Gateway: ResolverTypeWrapper<GatewayModel>;
+  GatewayPod: ResolverTypeWrapper<GatewayPodModel>;
+  GatewayReplicas: ResolverTypeWrapper<GatewayReplicas>;
+  GatewayRolloutEvent: ResolverTypeWrapper<GatewayRolloutEventModel>;
+  GatewayRolloutPhase: GatewayRolloutPhase;
+  GatewayScope: GatewayScope;
+  GatewayState: GatewayState;
+  GatewayUpgradePlan: ResolverTypeWrapper<GatewayUpgradePlanModel>;
   Label: ResolverTypeWrapper<Label>;
   LabelInput: LabelInput;
   LogLine: ResolverTypeWrapper<LogLine>;
@@ -776,12 +1073,16 @@ export type ResolversTypes = ResolversObject<{
   Quantity: ResolverTypeWrapper<Scalars['Quantity']['output']>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ResourceList: ResolverTypeWrapper<ResourceList>;
+  RollbackGatewayInput: RollbackGatewayInput;
+  RollbackGatewayPayload: ResolverTypeWrapper<Omit<RollbackGatewayPayload, 'gateway'> & { gateway: ResolversTypes['Gateway'] }>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Taint: ResolverTypeWrapper<Taint>;
   UpdateClusterInput: UpdateClusterInput;
   UpdateClusterPayload: ResolverTypeWrapper<Omit<UpdateClusterPayload, 'cluster'> & { cluster: ResolversTypes['Cluster'] }>;
   UpgradeClusterInput: UpgradeClusterInput;
   UpgradeClusterPayload: ResolverTypeWrapper<Omit<UpgradeClusterPayload, 'cluster' | 'upgrade'> & { cluster: ResolversTypes['Cluster'], upgrade: ResolversTypes['ClusterUpgrade'] }>;
+  UpgradeGatewayInput: UpgradeGatewayInput;
+  UpgradeGatewayPayload: ResolverTypeWrapper<Omit<UpgradeGatewayPayload, 'gateway'> & { gateway: ResolversTypes['Gateway'] }>;
   Workspace: ResolverTypeWrapper<WorkspaceModel>;
 }>;
 
@@ -798,6 +1099,11 @@ export type ResolversParentTypes = ResolversObject<{
   ClusterUpgradeEvent: UpgradeEventModel;
   Condition: Condition;
   DateTime: Scalars['DateTime']['output'];
+  Gateway: GatewayModel;
+  GatewayPod: GatewayPodModel;
+  GatewayReplicas: GatewayReplicas;
+  GatewayRolloutEvent: GatewayRolloutEventModel;
+  GatewayUpgradePlan: GatewayUpgradePlanModel;
   Label: Label;
   LabelInput: LabelInput;
   LogLine: LogLine;
@@ -816,12 +1122,16 @@ export type ResolversParentTypes = ResolversObject<{
   Quantity: Scalars['Quantity']['output'];
   Query: Record<PropertyKey, never>;
   ResourceList: ResourceList;
+  RollbackGatewayInput: RollbackGatewayInput;
+  RollbackGatewayPayload: Omit<RollbackGatewayPayload, 'gateway'> & { gateway: ResolversParentTypes['Gateway'] };
   Subscription: Record<PropertyKey, never>;
   Taint: Taint;
   UpdateClusterInput: UpdateClusterInput;
   UpdateClusterPayload: Omit<UpdateClusterPayload, 'cluster'> & { cluster: ResolversParentTypes['Cluster'] };
   UpgradeClusterInput: UpgradeClusterInput;
   UpgradeClusterPayload: Omit<UpgradeClusterPayload, 'cluster' | 'upgrade'> & { cluster: ResolversParentTypes['Cluster'], upgrade: ResolversParentTypes['ClusterUpgrade'] };
+  UpgradeGatewayInput: UpgradeGatewayInput;
+  UpgradeGatewayPayload: Omit<UpgradeGatewayPayload, 'gateway'> & { gateway: ResolversParentTypes['Gateway'] };
   Workspace: WorkspaceModel;
 }>;
 
@@ -830,6 +1140,8 @@ export type ClusterResolvers<ContextType = ClustersContext, ParentType extends R
   conditions?: Resolver<Array<ResolversTypes['Condition']>, ParentType, ContextType>;
   connectionType?: Resolver<Maybe<ResolversTypes['ClusterConnectionType']>, ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  gateway?: Resolver<Maybe<ResolversTypes['Gateway']>, ParentType, ContextType, RequireFields<ClusterGatewayArgs, 'name'>>;
+  gateways?: Resolver<Array<ResolversTypes['Gateway']>, ParentType, ContextType, Partial<ClusterGatewaysArgs>>;
   group?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   kubernetesVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   kubesphereVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -887,6 +1199,56 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type GatewayResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Gateway'] = ResolversParentTypes['Gateway'], FederationReferenceType extends FederationReferenceTypes['Gateway'] = FederationReferenceTypes['Gateway']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Gateway']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  appVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  cluster?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  image?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  logs?: Resolver<Array<ResolversTypes['LogLine']>, ParentType, ContextType, RequireFields<GatewayLogsArgs, 'tail'>>;
+  name?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  namespace?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  owner?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  pods?: Resolver<Array<ResolversTypes['GatewayPod']>, ParentType, ContextType>;
+  replicas?: Resolver<ResolversTypes['GatewayReplicas'], ParentType, ContextType>;
+  scope?: Resolver<ResolversTypes['GatewayScope'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['GatewayState'], ParentType, ContextType>;
+  upgradePlan?: Resolver<Maybe<ResolversTypes['GatewayUpgradePlan']>, ParentType, ContextType>;
+  version?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type GatewayPodResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['GatewayPod'] = ResolversParentTypes['GatewayPod']> = ResolversObject<{
+  image?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  node?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  phase?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ready?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  restarts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  waitingReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type GatewayReplicasResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['GatewayReplicas'] = ResolversParentTypes['GatewayReplicas']> = ResolversObject<{
+  available?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  desired?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  ready?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type GatewayRolloutEventResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['GatewayRolloutEvent'] = ResolversParentTypes['GatewayRolloutEvent']> = ResolversObject<{
+  done?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  gateway?: Resolver<ResolversTypes['Gateway'], ParentType, ContextType>;
+}>;
+
+export type GatewayUpgradePlanResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['GatewayUpgradePlan'] = ResolversParentTypes['GatewayUpgradePlan']> = ResolversObject<{
+  fromVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  phase?: Resolver<ResolversTypes['GatewayRolloutPhase'], ParentType, ContextType>;
+  podProblems?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  revision?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  toVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
 export type LabelResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Label'] = ResolversParentTypes['Label']> = ResolversObject<{
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -899,8 +1261,10 @@ export type LogLineResolvers<ContextType = ClustersContext, ParentType extends R
 }>;
 
 export type MutationResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  rollbackGateway?: Resolver<ResolversTypes['RollbackGatewayPayload'], ParentType, ContextType, RequireFields<MutationRollbackGatewayArgs, 'input'>>;
   updateCluster?: Resolver<ResolversTypes['UpdateClusterPayload'], ParentType, ContextType, RequireFields<MutationUpdateClusterArgs, 'input'>>;
   upgradeCluster?: Resolver<ResolversTypes['UpgradeClusterPayload'], ParentType, ContextType, RequireFields<MutationUpgradeClusterArgs, 'input'>>;
+  upgradeGateway?: Resolver<ResolversTypes['UpgradeGatewayPayload'], ParentType, ContextType, RequireFields<MutationUpgradeGatewayArgs, 'input'>>;
 }>;
 
 export type NodeResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node'], FederationReferenceType extends FederationReferenceTypes['Node'] = FederationReferenceTypes['Node']> = ResolversObject<{
@@ -990,9 +1354,15 @@ export type ResourceListResolvers<ContextType = ClustersContext, ParentType exte
   pods?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
 
+export type RollbackGatewayPayloadResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['RollbackGatewayPayload'] = ResolversParentTypes['RollbackGatewayPayload']> = ResolversObject<{
+  gateway?: Resolver<ResolversTypes['Gateway'], ParentType, ContextType>;
+}>;
+
 export type SubscriptionResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
   clusterStatusChanged?: SubscriptionResolver<ResolversTypes['Cluster'], "clusterStatusChanged", ParentType, ContextType, Partial<SubscriptionClusterStatusChangedArgs>>;
   clusterUpgradeProgress?: SubscriptionResolver<ResolversTypes['ClusterUpgradeEvent'], "clusterUpgradeProgress", ParentType, ContextType, RequireFields<SubscriptionClusterUpgradeProgressArgs, 'upgradeId'>>;
+  gatewayRollout?: SubscriptionResolver<ResolversTypes['GatewayRolloutEvent'], "gatewayRollout", ParentType, ContextType, RequireFields<SubscriptionGatewayRolloutArgs, 'cluster' | 'name' | 'namespace'>>;
+  podLogs?: SubscriptionResolver<ResolversTypes['LogLine'], "podLogs", ParentType, ContextType, RequireFields<SubscriptionPodLogsArgs, 'cluster' | 'namespace' | 'pod' | 'tailLines'>>;
 }>;
 
 export type TaintResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Taint'] = ResolversParentTypes['Taint']> = ResolversObject<{
@@ -1008,6 +1378,10 @@ export type UpdateClusterPayloadResolvers<ContextType = ClustersContext, ParentT
 export type UpgradeClusterPayloadResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['UpgradeClusterPayload'] = ResolversParentTypes['UpgradeClusterPayload']> = ResolversObject<{
   cluster?: Resolver<ResolversTypes['Cluster'], ParentType, ContextType>;
   upgrade?: Resolver<ResolversTypes['ClusterUpgrade'], ParentType, ContextType>;
+}>;
+
+export type UpgradeGatewayPayloadResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['UpgradeGatewayPayload'] = ResolversParentTypes['UpgradeGatewayPayload']> = ResolversObject<{
+  gateway?: Resolver<ResolversTypes['Gateway'], ParentType, ContextType>;
 }>;
 
 export type WorkspaceResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Workspace'] = ResolversParentTypes['Workspace'], FederationReferenceType extends FederationReferenceTypes['Workspace'] = FederationReferenceTypes['Workspace']> = ResolversObject<{
@@ -1026,6 +1400,11 @@ export type Resolvers<ContextType = ClustersContext> = ResolversObject<{
   ClusterUpgradeEvent?: ClusterUpgradeEventResolvers<ContextType>;
   Condition?: ConditionResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  Gateway?: GatewayResolvers<ContextType>;
+  GatewayPod?: GatewayPodResolvers<ContextType>;
+  GatewayReplicas?: GatewayReplicasResolvers<ContextType>;
+  GatewayRolloutEvent?: GatewayRolloutEventResolvers<ContextType>;
+  GatewayUpgradePlan?: GatewayUpgradePlanResolvers<ContextType>;
   Label?: LabelResolvers<ContextType>;
   LogLine?: LogLineResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
@@ -1041,10 +1420,12 @@ export type Resolvers<ContextType = ClustersContext> = ResolversObject<{
   Quantity?: GraphQLScalarType;
   Query?: QueryResolvers<ContextType>;
   ResourceList?: ResourceListResolvers<ContextType>;
+  RollbackGatewayPayload?: RollbackGatewayPayloadResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   Taint?: TaintResolvers<ContextType>;
   UpdateClusterPayload?: UpdateClusterPayloadResolvers<ContextType>;
   UpgradeClusterPayload?: UpgradeClusterPayloadResolvers<ContextType>;
+  UpgradeGatewayPayload?: UpgradeGatewayPayloadResolvers<ContextType>;
   Workspace?: WorkspaceResolvers<ContextType>;
 }>;
 
