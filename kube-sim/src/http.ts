@@ -9,6 +9,7 @@ import { PodLogStore } from './podLogs.ts';
 import { servePodLog } from './podLogsHttp.ts';
 import { parseRequestPath, type RequestInfo, requestVerb } from './requestInfo.ts';
 import { getScale, writeScale } from './scale.ts';
+import { serveServiceProxy } from './serviceProxy.ts';
 import {
   badRequest,
   expired,
@@ -129,6 +130,11 @@ function resource(
   const method = req.method ?? 'GET';
   const t: Target = { type, namespace: info.namespace ?? '', name: info.name };
   const sub = info.subresource;
+  if (sub === 'proxy') {
+    if (type.group !== '' || type.resource !== 'services' || info.name === undefined || !info.namespace)
+      throw unknownPath();
+    return serveServiceProxy(api, info.namespace, info.name, info.proxyPath ?? '/', req, res);
+  }
   if (
     sub !== undefined &&
     !((sub === 'status' && type.status) || (sub === 'scale' && type.scale) || (sub === 'log' && type.log))

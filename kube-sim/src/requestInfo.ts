@@ -9,6 +9,8 @@ export type RequestInfo =
       resource: string;
       name?: string;
       subresource?: string;
+      /** what follows a `proxy` subresource, from its `/` (services/<name>/proxy/<path>) */
+      proxyPath?: string;
     }
   | { kind: 'discovery'; path: 'api' | 'apis' }
   | { kind: 'groupVersion'; group: string; version: string }
@@ -52,7 +54,8 @@ function resource(group: string, version: string, rest: string[], pathname: stri
     const info: RequestInfo = { kind: 'resource', group, version, namespace, resource: parts[0] ?? '' };
     if (parts[1] !== undefined) info.name = parts[1];
     if (parts[2] !== undefined) info.subresource = parts[2];
-    if (parts.length > 3) return { kind: 'nonResource', path: pathname };
+    if (parts[2] === 'proxy') info.proxyPath = `/${parts.slice(3).join('/')}`;
+    else if (parts.length > 3) return { kind: 'nonResource', path: pathname };
     return info;
   }
   const info: RequestInfo = { kind: 'resource', group, version, resource: parts[0] ?? '' };
