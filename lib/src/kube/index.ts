@@ -32,7 +32,7 @@ export {
   type FileKubeSource,
   type InlineKubeSource,
 } from './kubeConfig.ts';
-export { kubeRequest, type KubeRequestOptions } from './request.ts';
+export { kubeRequest, patchObject, type KubeRequestOptions, type PatchType } from './request.ts';
 export { probeCluster, type ProbeOutcome, type ProbeResult, type ProbeOptions } from './probe.ts';
 export {
   createClusterRegistry,

@@ -3,6 +3,7 @@ import { fetch } from 'undici';
 
 import { serverOf } from './kubeConfig.ts';
 import { KubeHttpError } from './listPages.ts';
+import { toKubeError } from './toKubeError.ts';
 
 /** One authenticated JSON request with a kubeconfig's credentials and TLS, through undici (as followLogs.ts). */
 
@@ -107,5 +108,43 @@ export async function kubeRequest<T = unknown>(
     return JSON.parse(text) as T;
   } catch {
     return text as T;
+  }
+}
+
+export type PatchType = 'merge' | 'json' | 'strategic';
+
+const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+};
+
+/**
+ * PATCHes one object and returns it as the API server answered, as `impersonate` when given (so the cluster's own
+ * RBAC judges the end user); every failure comes back as a coded GraphQL error (toKubeError) naming `cluster`.
+ */
+export async function patchObject<T = unknown>(
+  kc: KubeConfig,
+  path: string,
+  patch: unknown,
+  options: {
+    type: PatchType;
+    /** the fleet member, for `extensions.cluster` on errors */
+    cluster: string;
+    impersonate?: KubeRequestOptions['impersonate'];
+    /** @default 10_000 */
+    timeoutMs?: number;
+  },
+): Promise<T> {
+  try {
+    return await kubeRequest<T>(kc, path, {
+      method: 'PATCH',
+      body: patch,
+      contentType: PATCH_CONTENT_TYPE[options.type],
+      timeoutMs: options.timeoutMs ?? 10_000,
+      ...(options.impersonate ? { impersonate: options.impersonate } : {}),
+    });
+  } catch (e) {
+    throw toKubeError(e, { cluster: options.cluster });
   }
 }

@@ -8,11 +8,10 @@ import {
   followLogs,
   type Informer,
   type KubernetesObject,
-  kubeRequest,
+  patchObject,
   probeCluster,
   type ProbeResult,
   type RegisteredCluster,
-  toKubeError,
 } from '@fleetgraph/lib/kube';
 import type { Logger } from '@fleetgraph/lib/telemetry';
 
@@ -56,21 +55,16 @@ export async function patchClusterObject(
 ): Promise<KubernetesObject> {
   const host = registry.host()?.kubeConfig;
   if (!host) throw KUBE_UNAVAILABLE.err('the host cluster has no usable kubeconfig');
-  try {
-    return await kubeRequest<KubernetesObject>(
-      host,
-      `/apis/cluster.kubesphere.io/v1alpha1/clusters/${encodeURIComponent(name)}`,
-      {
-        method: 'PATCH',
-        body: patch,
-        contentType: 'application/merge-patch+json',
-        timeoutMs: 10_000,
-        impersonate: { user: user.name, groups: user.groups },
-      },
-    );
-  } catch (e) {
-    throw toKubeError(e, { cluster: registry.host()?.name ?? 'host' });
-  }
+  return patchObject<KubernetesObject>(
+    host,
+    `/apis/cluster.kubesphere.io/v1alpha1/clusters/${encodeURIComponent(name)}`,
+    patch,
+    {
+      type: 'merge',
+      cluster: registry.host()?.name ?? 'host',
+      impersonate: { user: user.name, groups: user.groups },
+    },
+  );
 }
 
 // ---- Inventory (issue 6): nodes and namespaces of every cluster, WorkspaceTemplates on the host ----

@@ -6,6 +6,7 @@ import {
   followLogs,
   type KubernetesObject,
   kubeRequest,
+  patchObject,
   toKubeError,
 } from '@fleetgraph/lib/kube';
 import type { Logger } from '@fleetgraph/lib/telemetry';
@@ -386,21 +387,12 @@ export async function patchDeployment(
   ops: unknown[],
   user: UserInfo,
 ): Promise<DeploymentObject> {
-  try {
-    return await kubeRequest<DeploymentObject>(
-      kubeConfigOf(registry, cluster),
-      `/apis/apps/v1/namespaces/${GATEWAY_NAMESPACE}/deployments/${encodeURIComponent(name)}`,
-      {
-        method: 'PATCH',
-        body: ops,
-        contentType: 'application/json-patch+json',
-        timeoutMs: 10_000,
-        impersonate: { user: user.name, groups: user.groups },
-      },
-    );
-  } catch (e) {
-    throw toKubeError(e, { cluster });
-  }
+  return patchObject<DeploymentObject>(
+    kubeConfigOf(registry, cluster),
+    `/apis/apps/v1/namespaces/${GATEWAY_NAMESPACE}/deployments/${encodeURIComponent(name)}`,
+    ops,
+    { type: 'json', cluster, impersonate: { user: user.name, groups: user.groups } },
+  );
 }
 
 /** a merge patch on a Gateway object, as `user` */
@@ -411,21 +403,12 @@ export async function patchGateway(
   patch: Record<string, unknown>,
   user: UserInfo,
 ): Promise<void> {
-  try {
-    await kubeRequest(
-      kubeConfigOf(registry, cluster),
-      `/apis/gateway.kubesphere.io/v2alpha2/namespaces/${GATEWAY_NAMESPACE}/gateways/${encodeURIComponent(name)}`,
-      {
-        method: 'PATCH',
-        body: patch,
-        contentType: 'application/merge-patch+json',
-        timeoutMs: 10_000,
-        impersonate: { user: user.name, groups: user.groups },
-      },
-    );
-  } catch (e) {
-    throw toKubeError(e, { cluster });
-  }
+  await patchObject(
+    kubeConfigOf(registry, cluster),
+    `/apis/gateway.kubesphere.io/v2alpha2/namespaces/${GATEWAY_NAMESPACE}/gateways/${encodeURIComponent(name)}`,
+    patch,
+    { type: 'merge', cluster, impersonate: { user: user.name, groups: user.groups } },
+  );
 }
 
 export interface PodLogLine {
