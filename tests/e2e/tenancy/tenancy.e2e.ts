@@ -25,6 +25,11 @@ import { type Stack, startStack } from '../../harness/stack.ts';
  * other user is bound to a role that lists them), so everyone else's nodeCount is 0 and nodes are empty. admin sees
  * both workspaces and every namespace; alice and victor see retail with its projects shop and payments (workspace
  * admin and viewer reach every project of retail); frank sees factory and iot; mallory sees none.
+ * Gateways (kube-sim/src/fleets/gateways.ts): prod has three in kubesphere-controls-system, a CLUSTER gateway, the
+ * retail WORKSPACE gateway and the shop PROJECT gateway. admin sees all three and may upgrade them and read their
+ * pods' logs; alice and victor see the workspace and project gateways of retail, but kubesphere-controls-system
+ * belongs to no workspace and neither has a binding there, so neither may upgrade a gateway or read its pod logs;
+ * frank and mallory see no gateway (prod is not visible to them).
  * Later domain issues add their fields to this matrix.
  */
 
@@ -44,7 +49,22 @@ interface UserCase {
   projects: Record<string, string[] | 'all'>;
   /** Cluster.nodeCount per visible cluster */
   nodeCount: Record<string, number>;
+  /** prod's gateways the user sees, by name */
+  gateways: string[];
+  /** may upgrade and roll back prod's gateways and read their pods' logs (kubesphere-controls-system) */
+  mayManageGateways: boolean;
 }
+
+const GW_NS = 'kubesphere-controls-system';
+const CLUSTER_GW = 'kubesphere-router-cluster';
+const SHOP_GW = 'kubesphere-router-shop';
+const RETAIL_GW = 'kubesphere-router-workspace-retail';
+/** scope and owner of prod's gateways, from the demo fleet */
+const GATEWAY_FACTS: Record<string, { scope: string; owner: string | null }> = {
+  [CLUSTER_GW]: { scope: 'CLUSTER', owner: null },
+  [SHOP_GW]: { scope: 'PROJECT', owner: 'shop' },
+  [RETAIL_GW]: { scope: 'WORKSPACE', owner: 'retail' },
+};
 
 const MATRIX: UserCase[] = [
   {
@@ -55,6 +75,8 @@ const MATRIX: UserCase[] = [
     workspaces: ['factory', 'retail'],
     projects: { host: 'all', edge: 'all', prod: 'all' },
     nodeCount: { host: 3, edge: 2, prod: 4 },
+    gateways: [CLUSTER_GW, SHOP_GW, RETAIL_GW],
+    mayManageGateways: true,
   },
   {
     user: 'alice',
@@ -64,6 +86,8 @@ const MATRIX: UserCase[] = [
     workspaces: ['retail'],
     projects: { prod: ['payments', 'shop'] },
     nodeCount: { prod: 0 },
+    gateways: [SHOP_GW, RETAIL_GW],
+    mayManageGateways: false,
   },
   {
     user: 'victor',
@@ -73,6 +97,8 @@ const MATRIX: UserCase[] = [
     workspaces: ['retail'],
     projects: { prod: ['payments', 'shop'] },
     nodeCount: { prod: 0 },
+    gateways: [SHOP_GW, RETAIL_GW],
+    mayManageGateways: false,
   },
   {
     user: 'frank',
@@ -82,6 +108,8 @@ const MATRIX: UserCase[] = [
     workspaces: ['factory'],
     projects: { edge: ['iot'] },
     nodeCount: { edge: 0 },
+    gateways: [],
+    mayManageGateways: false,
   },
   {
     user: 'mallory',
@@ -91,6 +119,8 @@ const MATRIX: UserCase[] = [
     workspaces: [],
     projects: {},
     nodeCount: {},
+    gateways: [],
+    mayManageGateways: false,
   },
 ];
 
@@ -299,6 +329,133 @@ describe('tenant isolation matrix', () => {
       }
     });
 
+    it('Cluster.gateways and Cluster.gateway hold only the gateways the user may see, with scope and owner', async () => {
+      const r = await query(
+        stack.gatewayUrl,
+        `{ cluster(name: "prod") { gateways { name scope owner }
+           cluster: gateway(name: "${CLUSTER_GW}") { name } shop: gateway(name: "${SHOP_GW}") { name }
+           retail: gateway(name: "${RETAIL_GW}") { name } ghost: gateway(name: "kubesphere-router-ghost") { name } } }`,
+        undefined,
+        tokens[c.user] ?? '',
+      );
+      expect(r.errors).toBeUndefined();
+      const cluster = (
+        r.data as {
+          cluster: {
+            gateways: { name: string; scope: string; owner: string | null }[];
+            [alias: string]: unknown;
+          } | null;
+        }
+      ).cluster;
+      if (!c.clusters.includes('prod')) {
+        expect(cluster).toBeNull();
+        return;
+      }
+      expect(cluster?.gateways).toEqual(c.gateways.map((name) => ({ name, ...GATEWAY_FACTS[name] })));
+      const one = (name: string) => (c.gateways.includes(name) ? { name } : null);
+      expect(cluster?.['cluster']).toEqual(one(CLUSTER_GW));
+      expect(cluster?.['shop']).toEqual(one(SHOP_GW));
+      expect(cluster?.['retail']).toEqual(one(RETAIL_GW));
+      expect(cluster?.['ghost']).toBeNull();
+    });
+
+    it('Mutation.upgradeGateway and rollbackGateway are FORBIDDEN unless the user may manage the gateway namespace', async () => {
+      // v1.8.1 is not newer than any of prod's gateways (shop runs it, the others v1.9.6), and the cluster gateway
+      // has no older ReplicaSet: an administrator passes authorization and is refused for the input, so the
+      // matrix starts no rollout
+      for (const name of [CLUSTER_GW, SHOP_GW, RETAIL_GW]) {
+        const up = await query(
+          stack.gatewayUrl,
+          `mutation ($n: ID!) { upgradeGateway(input: { cluster: "prod", namespace: "${GW_NS}", name: $n, version: "v1.8.1" }) { gateway { name } } }`,
+          { n: name },
+          tokens[c.user] ?? '',
+        );
+        expect(up.errors?.[0]?.extensions?.['code'], name).toBe(
+          c.mayManageGateways ? 'BAD_USER_INPUT' : 'FORBIDDEN',
+        );
+      }
+      const back = await query(
+        stack.gatewayUrl,
+        `mutation { rollbackGateway(input: { cluster: "prod", namespace: "${GW_NS}", name: "${CLUSTER_GW}" }) { gateway { name } } }`,
+        undefined,
+        tokens[c.user] ?? '',
+      );
+      expect(back.errors?.[0]?.extensions?.['code']).toBe(
+        c.mayManageGateways ? 'GATEWAY_NO_PREVIOUS_VERSION' : 'FORBIDDEN',
+      );
+      const versions = await query(
+        stack.gatewayUrl,
+        '{ cluster(name: "prod") { gateways { name version upgradePlan { phase } } } }',
+        undefined,
+        tokens['admin'] ?? '',
+      );
+      expect(
+        (
+          versions.data as { cluster: { gateways: { name: string; version: string }[] } }
+        ).cluster.gateways.map((g) => [g.name, g.version]),
+      ).toEqual([
+        [CLUSTER_GW, 'v1.9.6'],
+        [SHOP_GW, 'v1.8.1'],
+        [RETAIL_GW, 'v1.9.6'],
+      ]);
+    });
+
+    it('Subscription.gatewayRollout answers an invisible gateway as an unknown one', async () => {
+      const client = wsClient(stack.gatewayWsUrl, tokens[c.user] ?? '');
+      try {
+        for (const name of [CLUSTER_GW, SHOP_GW, 'kubesphere-router-ghost']) {
+          const sub = subscribe(client, {
+            query: `subscription ($n: ID!) { gatewayRollout(cluster: "prod", namespace: "${GW_NS}", name: $n) { done gateway { name } } }`,
+            variables: { n: name },
+          });
+          const e = await sub
+            .next()
+            .catch((err: unknown) => ({ data: null, errors: [{ message: String(err) }] }));
+          if (c.gateways.includes(name)) {
+            // not rolling out: its current state is the one and last event
+            expect(e.data, name).toEqual({ gatewayRollout: { done: true, gateway: { name } } });
+          } else {
+            expect(JSON.stringify(e.errors ?? []), name).toContain('GATEWAY_NOT_FOUND');
+          }
+          sub.close();
+        }
+      } finally {
+        await client.dispose();
+      }
+    });
+
+    it("Subscription.podLogs of a gateway pod is FORBIDDEN unless the user may read kubesphere-controls-system's pod logs", async () => {
+      const pods = await query(
+        stack.gatewayUrl,
+        `{ cluster(name: "prod") { gateway(name: "${CLUSTER_GW}") { pods { name } } } }`,
+        undefined,
+        tokens['admin'] ?? '',
+      );
+      const pod = (pods.data as { cluster: { gateway: { pods: { name: string }[] } } }).cluster.gateway
+        .pods[0]?.name;
+      expect(pod).toBeTruthy();
+      const client = wsClient(stack.gatewayWsUrl, tokens[c.user] ?? '');
+      try {
+        const sub = subscribe(client, {
+          query: `subscription ($p: ID!) { podLogs(cluster: "prod", namespace: "${GW_NS}", pod: $p, container: "controller", tailLines: 1) { seq text } }`,
+          variables: { p: pod },
+        });
+        const e = await sub
+          .next()
+          .catch((err: unknown) => ({ data: null, errors: [{ message: String(err) }] }));
+        if (c.mayManageGateways) {
+          expect(e.errors).toBeUndefined();
+          expect((e.data as { podLogs: { seq: number; text: string } }).podLogs.seq).toBe(1);
+        } else {
+          expect(e.data ?? null).toBeNull();
+          expect(JSON.stringify(e.errors ?? [])).toContain('FORBIDDEN');
+        }
+        sub.close();
+      } finally {
+        await client.dispose();
+      }
+    });
+
     it('Subscription.clusterStatusChanged sends only the clusters the user may see', async () => {
       const admin = wsClient(stack.gatewayWsUrl, tokens['admin'] ?? '');
       const client = wsClient(stack.gatewayWsUrl, tokens[c.user] ?? '');
@@ -384,6 +541,9 @@ describe('tenant isolation matrix', () => {
         '{ project(cluster: "prod", name: "shop") { name } }',
         'mutation { updateCluster(input: { name: "prod", description: "x" }) { cluster { name } } }',
         'mutation { upgradeCluster(input: { name: "edge", version: "v4.2.1" }) { upgrade { id } } }',
+        '{ cluster(name: "prod") { gateways { name } } }',
+        `mutation { upgradeGateway(input: { cluster: "prod", namespace: "${GW_NS}", name: "${SHOP_GW}", version: "v1.9.6" }) { gateway { name } } }`,
+        `mutation { rollbackGateway(input: { cluster: "prod", namespace: "${GW_NS}", name: "${SHOP_GW}" }) { gateway { name } } }`,
       ]) {
         const res = await fetch(stack.gatewayUrl, {
           method: 'POST',
