@@ -42,7 +42,8 @@ function toStatus(p: ProbeResult): ClusterStatusModel {
     ready: p.outcome === 'READY',
     reason: p.reason,
     message: p.message,
-    lastProbeTime: p.at.toISOString(),
+    // when the probe finished, as the schema says: a probe that timed out ends timeoutMs after it started
+    lastProbeTime: new Date(p.at.getTime() + p.latencyMs).toISOString(),
     probeLatencyMs: Math.round(p.latencyMs * 10) / 10,
   };
 }
