@@ -35,6 +35,8 @@ export interface StackOptions {
   port?: number;
   /** the clusters subgraph's probe period @default 10000 */
   probePeriodMs?: number;
+  /** how long one probe of the clusters subgraph may take (PROBE_TIMEOUT_MS) @default 3000 */
+  probeTimeoutMs?: number;
   /** every process's LOG_LEVEL @default the LOG_LEVEL of this process, or 'info' */
   logLevel?: string;
   /** every line a process prints, with its name @default ignore */
@@ -129,6 +131,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             FLEETGRAPH_IDENTITY_SECRET: identitySecret,
             FLEETGRAPH_IDENTITY_SECRET_FILE: '',
             ...(options.probePeriodMs ? { PROBE_PERIOD_MS: String(options.probePeriodMs) } : {}),
+            ...(options.probeTimeoutMs ? { PROBE_TIMEOUT_MS: String(options.probeTimeoutMs) } : {}),
           },
           onLine,
         });
