@@ -60,6 +60,8 @@ export async function createCertificateAuthority(commonName = 'kube-sim-ca'): Pr
 export async function createServingCert(
   ca: CertificateAuthority,
   hosts: readonly string[],
+  /** @default from a minute ago for a year (tests pass a past window for an expired certificate) */
+  validity?: { notBefore: Date; notAfter: Date },
 ): Promise<ServingCert> {
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
   const now = Date.now();
@@ -69,8 +71,8 @@ export async function createServingCert(
     serialNumber: serial(),
     subject: 'CN=kube-apiserver',
     issuer: ca.cert.subject,
-    notBefore: new Date(now - 60_000),
-    notAfter: new Date(now + 365 * 24 * 3600_000),
+    notBefore: validity?.notBefore ?? new Date(now - 60_000),
+    notAfter: validity?.notAfter ?? new Date(now + 365 * 24 * 3600_000),
     signingKey: ca.keys.privateKey,
     publicKey: keys.publicKey,
     signingAlgorithm: ALG,

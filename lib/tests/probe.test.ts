@@ -1,6 +1,11 @@
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+
 import { createKubeSim, type KubeSim } from '@fleetgraph/kube-sim';
 import { loadKubeConfig, probeCluster } from '@fleetgraph/lib/kube';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import { createCertificateAuthority, createServingCert } from '../../kube-sim/src/certs.ts';
 
 /** probeCluster against kube-sim: each outcome from a real HTTPS exchange (or the lack of one). */
 
@@ -96,6 +101,34 @@ describe('probeCluster', () => {
     expect(text).not.toBe(sim.kubeconfig);
     const r = await probeCluster(kubeConfig(text));
     expect(r).toMatchObject({ outcome: 'UNREACHABLE', reason: 'CertificateInvalid' });
+  });
+
+  it('UNREACHABLE/CertificateExpired when the API server presents an expired certificate', async () => {
+    const ca = await createCertificateAuthority('expired-test-ca');
+    const day = 24 * 3600_000;
+    const cert = await createServingCert(ca, ['127.0.0.1'], {
+      notBefore: new Date(Date.now() - 30 * day),
+      notAfter: new Date(Date.now() - day),
+    });
+    const server = createServer({ cert: cert.certPem, key: cert.keyPem }, (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"gitVersion":"v1.30.0"}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const text = sim.kubeconfig
+        .replace(/server: \S+/, `server: https://127.0.0.1:${port}`)
+        .replace(
+          /certificate-authority-data: \S+/,
+          `certificate-authority-data: ${Buffer.from(ca.certPem).toString('base64')}`,
+        );
+      const r = await probeCluster(kubeConfig(text));
+      expect(r).toMatchObject({ outcome: 'UNREACHABLE', reason: 'CertificateExpired' });
+      expect(r.message).toMatch(/expired/i);
+    } finally {
+      server.close();
+    }
   });
 
   it('UNREACHABLE/InvalidKubeconfig without a kubeconfig', async () => {
