@@ -127,11 +127,12 @@ export function createClusterMonitor(options: ClusterMonitorOptions): ClusterMon
           states.set(c.name, { name: c.name, role: c.role, kubernetesVersion: null, status: UNPROBED });
       }
       await probeAll();
-      const tick = (): void => {
-        timer = setTimeout(() => void probeAll().finally(() => !stopper.signal.aborted && tick()), periodMs);
-        timer.unref();
-      };
-      tick();
+      // Rounds start on a fixed schedule, whatever the last round took: a fault is probed at most one period after
+      // it happens (plus the probe itself). A cluster whose probe is still running is not probed twice.
+      timer = setInterval(() => {
+        if (!stopper.signal.aborted) void probeAll();
+      }, periodMs);
+      timer.unref();
     },
     probedAll() {
       return options.registry
@@ -158,7 +159,7 @@ export function createClusterMonitor(options: ClusterMonitorOptions): ClusterMon
     },
     async stop() {
       stopper.abort();
-      if (timer) clearTimeout(timer);
+      if (timer) clearInterval(timer);
       unsubscribeRegistry?.();
       listeners.clear();
       await Promise.allSettled(inFlight.values());
