@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { FormattedExecutionResult } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { loadKubeConfig, patchObject } from '@fleetgraph/lib/kube';
+
 import { query, subscribe, wsClient } from '../../harness/graphqlClient.ts';
 import { type Stack, startStack } from '../../harness/stack.ts';
 
@@ -72,6 +74,63 @@ describe('member-cluster upgrade with live logs, through the gateway', () => {
     );
     expect(edge.data).toEqual({ cluster: { kubesphereVersion: 'v4.1.3', upgrades: [] } });
   });
+
+  it(
+    'a failing upgrade ends FAILED with its last log lines, and edge keeps its version',
+    { timeout: 120_000 },
+    async () => {
+      // kube-sim's test knob makes the helm job fail (docs/kube-sim.md); set on the Cluster object on the host
+      const host = loadKubeConfig({ kind: 'kubeconfig', path: stack.kubeconfigs['host'] ?? '' });
+      const knob = (value: string | null) =>
+        patchObject(
+          host,
+          '/apis/cluster.kubesphere.io/v1alpha1/clusters/edge',
+          { metadata: { annotations: { 'sim.fleetgraph.io/fail-ks-core': value } } },
+          { type: 'merge', cluster: 'host' },
+        );
+      await knob('true');
+      try {
+        const started = await query(
+          stack.gatewayUrl,
+          'mutation { upgradeCluster(input: { name: "edge", version: "v4.2.1" }) { upgrade { id } } }',
+          undefined,
+          admin,
+        );
+        expect(started.errors).toBeUndefined();
+        const id = (started.data as { upgradeCluster: { upgrade: { id: string } } }).upgradeCluster.upgrade
+          .id;
+        const client = wsClient(stack.gatewayWsUrl, admin);
+        try {
+          const sub = subscribe(client, { query: PROGRESS, variables: { id } });
+          const done = eventOf(await sub.waitFor((e) => eventOf(e).kind === 'COMPLETED', 60_000));
+          expect(done.upgrade.phase).toBe('FAILED');
+          const last = sub.events
+            .map(eventOf)
+            .filter((e) => e.kind === 'LOG')
+            .slice(-5)
+            .map((e) => e.line?.text ?? '');
+          expect(last.some((l) => /UPGRADE FAILED/.test(l))).toBe(true);
+        } finally {
+          await client.dispose();
+        }
+        const edge = await query(
+          stack.gatewayUrl,
+          '{ cluster(name: "edge") { kubesphereVersion upgrade { id phase } conditions { type status } } }',
+          undefined,
+          admin,
+        );
+        expect(edge.data).toMatchObject({
+          cluster: { kubesphereVersion: 'v4.1.3', upgrade: { id, phase: 'FAILED' } },
+        });
+        expect((edge.data as { cluster: { conditions: unknown[] } }).cluster.conditions).toContainEqual({
+          type: 'KSCoreReady',
+          status: 'False',
+        });
+      } finally {
+        await knob(null);
+      }
+    },
+  );
 
   it(
     'upgrades edge to v4.2.1; a late subscriber gets every log line in order, then completion',
