@@ -1,7 +1,7 @@
 import type { ClusterRegistry, ProbeResult, RegisteredCluster } from '@fleetgraph/lib/kube';
 import type { Logger } from '@fleetgraph/lib/telemetry';
 
-import { type ClusterModel, type ClusterStatusModel, statusChanged, UNPROBED } from './model.ts';
+import { type ClusterModel, type ClusterStatusModel, statusChanged } from './model.ts';
 
 /**
  * Active probing of every cluster of the registry, on a fixed period, and the status it finds. A change (see
@@ -25,7 +25,7 @@ export interface ClusterMonitorOptions {
 export interface ClusterMonitor extends AsyncDisposable {
   /** probes every cluster once, then keeps probing on the period */
   start(): Promise<void>;
-  /** true once every current cluster has been probed at least once */
+  /** true once the first round of probes (every cluster at start) has finished; later clusters appear once probed */
   probedAll(): boolean;
   list(): ClusterModel[];
   get(name: string): ClusterModel | undefined;
@@ -59,6 +59,7 @@ export function createClusterMonitor(options: ClusterMonitorOptions): ClusterMon
     options.adjust ? options.adjust(name, status) : status;
   const stopper = new AbortController();
   let timer: NodeJS.Timeout | undefined;
+  let initialRoundDone = false;
   let unsubscribeRegistry: (() => void) | undefined;
 
   const publish = (model: ClusterModel): void => {
@@ -116,17 +117,14 @@ export function createClusterMonitor(options: ClusterMonitorOptions): ClusterMon
           probed.delete(e.cluster.name);
           return;
         }
+        // a new cluster appears (in lists and to subscribers) once its first probe has finished, so every cluster
+        // shown has a lastProbeTime and a probeLatencyMs
         const prev = states.get(e.cluster.name);
-        if (!prev)
-          set({ name: e.cluster.name, role: e.cluster.role, kubernetesVersion: null, status: UNPROBED });
-        else if (prev.role !== e.cluster.role) set({ ...prev, role: e.cluster.role });
+        if (prev && prev.role !== e.cluster.role) set({ ...prev, role: e.cluster.role });
         void probeOne(e.cluster);
       });
-      for (const c of options.registry.list()) {
-        if (!states.has(c.name))
-          states.set(c.name, { name: c.name, role: c.role, kubernetesVersion: null, status: UNPROBED });
-      }
       await probeAll();
+      initialRoundDone = true;
       // Rounds start on a fixed schedule, whatever the last round took: a fault is probed at most one period after
       // it happens (plus the probe itself). A cluster whose probe is still running is not probed twice.
       timer = setInterval(() => {
@@ -135,9 +133,7 @@ export function createClusterMonitor(options: ClusterMonitorOptions): ClusterMon
       timer.unref();
     },
     probedAll() {
-      return options.registry
-        .list()
-        .every((c) => (states.get(c.name)?.status.phase ?? 'UNKNOWN') !== 'UNKNOWN');
+      return initialRoundDone;
     },
     list() {
       return options.registry

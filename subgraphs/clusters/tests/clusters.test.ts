@@ -204,6 +204,11 @@ describe('clusters subgraph against the demo fleet', () => {
 
     sim.cluster('host').apply([copyOfCluster(sim, 'prod', 'prod-copy')]);
     await all.waitForEvent((c) => c.name === 'prod-copy' && c.status.phase === 'READY', 'prod-copy READY', 3);
+    // a new cluster appears only once probed: its first event already carries the probe's time and latency
+    const firstOfCopy = all.events.find((c) => c.name === 'prod-copy');
+    expect(firstOfCopy?.status.phase).toBe('READY');
+    expect(firstOfCopy?.status.lastProbeTime).toEqual(expect.any(String));
+    expect(firstOfCopy?.status.probeLatencyMs).toEqual(expect.any(Number));
     await waitFor(
       async () => (await clusters(subgraph)).some((c) => c.name === 'prod-copy'),
       'prod-copy listed',

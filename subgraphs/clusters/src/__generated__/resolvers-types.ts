@@ -166,13 +166,16 @@ export type ClusterRole =
  */
 export type ClusterStatus = {
   __typename?: 'ClusterStatus';
-  /** When the latest probe finished; null before the first probe. */
+  /**
+   * When the latest probe finished. A cluster is listed only once its first probe has finished, so this is always
+   * set; it is null only for the cluster of an old upgrade that has since left the fleet.
+   */
   lastProbeTime?: Maybe<Scalars['DateTime']['output']>;
   /** A human-readable explanation. */
   message: Scalars['String']['output'];
   /** The probe's verdict. */
   phase: ClusterPhase;
-  /** How long the latest probe took, in milliseconds; null before the first probe. */
+  /** How long the latest probe took, in milliseconds; always set, as lastProbeTime. */
   probeLatencyMs?: Maybe<Scalars['Float']['output']>;
   /** True only when `phase` is READY. */
   ready: Scalars['Boolean']['output'];
