@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -6,6 +10,7 @@ import {
   getEnvLogLevel,
   getEnvNum,
   getEnvOptionalStr,
+  getEnvSecret,
   getEnvStr,
 } from '../src/config/index.ts';
 
@@ -131,5 +136,29 @@ describe('getEnvLogLevel', () => {
     for (const level of ['trace', 'debug', 'info', 'warn', 'error', 'silent']) {
       expect(err.message).toContain(`"${level}"`);
     }
+  });
+});
+
+describe('getEnvSecret', () => {
+  it('reads NAME, or the file NAME_FILE names (trimmed), and refuses both, an unreadable and an empty file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleetgraph-secret-'));
+    const file = join(dir, 'secret');
+    writeFileSync(file, 'from-a-file\n');
+    const empty = join(dir, 'empty');
+    writeFileSync(empty, '  \n');
+    expect(getEnvSecret({ S: 'inline' }, 'S')).toBe('inline');
+    expect(getEnvSecret({ S_FILE: file }, 'S')).toBe('from-a-file');
+    expect(getEnvSecret({}, 'S')).toBeUndefined();
+    const variableOf = (env: Record<string, string>) => {
+      try {
+        getEnvSecret(env, 'S');
+      } catch (e) {
+        return e instanceof ConfigError ? e.variable : 'not a ConfigError';
+      }
+      return 'no error';
+    };
+    expect(variableOf({ S: 'inline', S_FILE: file })).toBe('S');
+    expect(variableOf({ S_FILE: join(dir, 'missing') })).toBe('S_FILE');
+    expect(variableOf({ S_FILE: empty })).toBe('S_FILE');
   });
 });

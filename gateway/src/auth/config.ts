@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-
-import { ConfigError, getEnvBool, getEnvNum, getEnvOptionalStr } from '@fleetgraph/lib/config';
+import { ConfigError, getEnvBool, getEnvNum, getEnvOptionalStr, getEnvSecret } from '@fleetgraph/lib/config';
+import { loadIdentitySecret } from '@fleetgraph/lib/subgraph';
 
 /** Where the gateway gets the keys it verifies RS256/ES256 tokens with. */
 export type JwksSource = { kind: 'url'; url: string } | { kind: 'file'; path: string };
@@ -29,31 +28,9 @@ export interface AuthConfig {
   publicMetrics: boolean;
 }
 
-const MIN_IDENTITY_SECRET = 32;
-
-/** `NAME` or `NAME_FILE` (the file's content, trimmed); setting both is an error */
-function secretOf(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const value = getEnvOptionalStr(env, name);
-  const file = getEnvOptionalStr(env, `${name}_FILE`);
-  if (value !== undefined && file !== undefined)
-    throw new ConfigError(name, `set ${name} or ${name}_FILE, not both`);
-  if (file === undefined) return value;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8').trim();
-  } catch (e) {
-    throw new ConfigError(
-      `${name}_FILE`,
-      `${name}_FILE: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`,
-    );
-  }
-  if (text === '') throw new ConfigError(`${name}_FILE`, `${name}_FILE: ${file} is empty`);
-  return text;
-}
-
 /** the authentication settings from the environment; fails fast naming the variable */
 export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
-  const jwtSecret = secretOf(env, 'AUTH_JWT_SECRET');
+  const jwtSecret = getEnvSecret(env, 'AUTH_JWT_SECRET');
   const jwksUrl = getEnvOptionalStr(env, 'AUTH_JWKS_URL');
   const jwksFile = getEnvOptionalStr(env, 'AUTH_JWKS_FILE');
   if (jwksUrl !== undefined && jwksFile !== undefined)
@@ -68,17 +45,7 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
       'AUTH_JWT_SECRET',
       'AUTH_JWT_SECRET (or AUTH_JWT_SECRET_FILE) or AUTH_JWKS_URL (or AUTH_JWKS_FILE) is required: the gateway verifies every request with it',
     );
-  const identitySecret = secretOf(env, 'FLEETGRAPH_IDENTITY_SECRET');
-  if (identitySecret === undefined)
-    throw new ConfigError(
-      'FLEETGRAPH_IDENTITY_SECRET',
-      'FLEETGRAPH_IDENTITY_SECRET (or FLEETGRAPH_IDENTITY_SECRET_FILE) is required: the HMAC secret shared with the subgraphs',
-    );
-  if (identitySecret.length < MIN_IDENTITY_SECRET)
-    throw new ConfigError(
-      'FLEETGRAPH_IDENTITY_SECRET',
-      `FLEETGRAPH_IDENTITY_SECRET must be at least ${MIN_IDENTITY_SECRET} characters, got ${identitySecret.length}`,
-    );
+  const identitySecret = loadIdentitySecret(env);
   const issuer = getEnvOptionalStr(env, 'AUTH_ISSUER');
   const audience = getEnvOptionalStr(env, 'AUTH_AUDIENCE');
   return {

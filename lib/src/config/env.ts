@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 import { LOG_LEVELS, type LogLevel } from '../telemetry/index.ts';
 
 /**
@@ -133,4 +135,27 @@ export function getEnvLogLevel(env: Env, name = 'LOG_LEVEL', fallback: LogLevel 
     );
   }
   return level;
+}
+
+/**
+ * A secret from `NAME`, or from the file named by `NAME_FILE` (its content, trimmed); undefined when neither is
+ * set. Setting both, an unreadable file and an empty file are ConfigErrors.
+ */
+export function getEnvSecret(env: Env, name: string): string | undefined {
+  const value = getEnvOptionalStr(env, name);
+  const file = getEnvOptionalStr(env, `${name}_FILE`);
+  if (value !== undefined && file !== undefined)
+    throw new ConfigError(name, `set ${name} or ${name}_FILE, not both`);
+  if (file === undefined) return value;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new ConfigError(
+      `${name}_FILE`,
+      `${name}_FILE: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  if (text === '') throw new ConfigError(`${name}_FILE`, `${name}_FILE: ${file} is empty`);
+  return text;
 }

@@ -4,6 +4,7 @@ export {
   getEnvLogLevel,
   getEnvNum,
   getEnvOptionalStr,
+  getEnvSecret,
   getEnvStr,
   type EnvBoolOptions,
   type EnvNumOptions,

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
-
 import {
   ConfigError,
   getEnvBool,
   getEnvLogLevel,
   getEnvNum,
   getEnvOptionalStr,
+  getEnvSecret,
   getEnvStr,
 } from '../config/index.ts';
 import type { KubeSourceConfig } from '../kube/index.ts';
@@ -27,30 +26,21 @@ export interface BaseSubgraphConfig {
   identitySecret: string;
 }
 
+const MIN_IDENTITY_SECRET = 32;
+
 /** the identity-signing secret shared by the gateway and the subgraphs: required, at least 32 characters */
 export function loadIdentitySecret(env: NodeJS.ProcessEnv): string {
-  const file = getEnvOptionalStr(env, 'FLEETGRAPH_IDENTITY_SECRET_FILE');
-  let secret = getEnvOptionalStr(env, 'FLEETGRAPH_IDENTITY_SECRET');
-  if (file) {
-    try {
-      secret = readFileSync(file, 'utf8').trim();
-    } catch (e) {
-      throw new ConfigError(
-        'FLEETGRAPH_IDENTITY_SECRET_FILE',
-        `FLEETGRAPH_IDENTITY_SECRET_FILE: cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`,
-      );
-    }
-  }
-  if (!secret) {
+  const secret = getEnvSecret(env, 'FLEETGRAPH_IDENTITY_SECRET');
+  if (secret === undefined) {
     throw new ConfigError(
       'FLEETGRAPH_IDENTITY_SECRET',
       'FLEETGRAPH_IDENTITY_SECRET (or FLEETGRAPH_IDENTITY_SECRET_FILE) is required: the secret the gateway signs identities with',
     );
   }
-  if (secret.length < 32) {
+  if (secret.length < MIN_IDENTITY_SECRET) {
     throw new ConfigError(
       'FLEETGRAPH_IDENTITY_SECRET',
-      `FLEETGRAPH_IDENTITY_SECRET must be at least 32 characters, got ${secret.length}`,
+      `FLEETGRAPH_IDENTITY_SECRET must be at least ${MIN_IDENTITY_SECRET} characters, got ${secret.length}`,
     );
   }
   return secret;
