@@ -1,9 +1,10 @@
 /**
- * npm start: the whole stack on the embedded default — kube-sim's demo fleet, every subgraph and the gateway, as
- * separate processes, started in order and each checked ready — then prints `fleetgraph ready`, the explorer URL,
+ * npm start: the whole stack on the embedded default — kube-sim's demo fleet, every registered subgraph (in one
+ * process sharing one fleet access, or one process each with --split, as deployments run them) and the gateway,
+ * started in order and each checked ready — then prints `fleetgraph ready`, the explorer URL,
  * a token for each demo user, a sample query and a sample subscription. Ctrl-C (SIGINT) or SIGTERM stops every process it started.
  *
- *   npm start [-- --kubeconfig <path>] [--port <n>] [--probe-period-ms <n>]
+ *   npm start [-- --kubeconfig <path>] [--port <n>] [--probe-period-ms <n>] [--split]
  *
  * With --kubeconfig (or KUBECONFIG set), kube-sim is skipped and that cluster is served.
  */
@@ -11,7 +12,7 @@ import { parseArgs } from 'node:util';
 
 import { startStack } from '../tests/harness/stack.ts';
 
-const usage = 'usage: npm start [-- --kubeconfig <path>] [--port <n>] [--probe-period-ms <n>]';
+const usage = 'usage: npm start [-- --kubeconfig <path>] [--port <n>] [--probe-period-ms <n>] [--split]';
 
 function fail(message: string): never {
   console.error(`fleetgraph: ${message}\n${usage}`);
@@ -22,6 +23,7 @@ let values: {
   kubeconfig?: string | undefined;
   port?: string | undefined;
   'probe-period-ms'?: string | undefined;
+  split?: boolean | undefined;
 };
 try {
   ({ values } = parseArgs({
@@ -29,6 +31,7 @@ try {
       kubeconfig: { type: 'string' },
       port: { type: 'string' },
       'probe-period-ms': { type: 'string' },
+      split: { type: 'boolean' },
     },
     strict: true,
   }));
@@ -51,6 +54,7 @@ const stack = await startStack({
   ...(kubeconfig ? { kubeconfig } : {}),
   port,
   probePeriodMs,
+  split: values.split ?? false,
   onLine: (name, line) =>
     console.log(name === 'kube-sim' || line.includes(`[${name}]`) ? line : `${prefix(name)} ${line}`),
 }).catch((e: unknown) => {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { readSubgraphRegistry } from '@fleetgraph/lib/subgraph';
 
 import { type DevUser, mintDevToken, readDevUsers } from '../../gateway/src/auth/devIssuer.ts';
 
@@ -16,8 +17,9 @@ import {
 } from './processes.ts';
 
 /**
- * The whole fleetgraph stack as separate processes, started in order and each checked ready: kube-sim's demo fleet
- * (unless a kubeconfig is given), every subgraph of schema/subgraphs.json, then the gateway. Used by `npm start`
+ * The whole fleetgraph stack, started in order and each part checked ready: kube-sim's demo fleet (unless a
+ * kubeconfig is given), every subgraph of schema/subgraphs.json (in one process by default, or one process each with
+ * `split`), then the gateway. Used by `npm start`
  * and by the end-to-end tests. Each start makes a new random JWT secret (written to <outDir>/jwt.secret, mode 0600,
  * for `npm run token`) and a new identity secret shared by the gateway and the subgraphs.
  */
@@ -37,6 +39,12 @@ export interface StackOptions {
   probePeriodMs?: number;
   /** how long one probe of the clusters subgraph may take (PROBE_TIMEOUT_MS) @default 3000 */
   probeTimeoutMs?: number;
+  /**
+   * one process per subgraph (each subgraph's own main.ts, as deployments run them) instead of every subgraph in
+   * one process sharing one fleet access (scripts/subgraphs.ts)
+   * @default false
+   */
+  split?: boolean;
   /** every process's LOG_LEVEL @default the LOG_LEVEL of this process, or 'info' */
   logLevel?: string;
   /** every line a process prints, with its name @default ignore */
@@ -61,18 +69,6 @@ export interface Stack extends AsyncDisposable {
   token(user: string, options?: { groups?: string[]; ttlSeconds?: number }): Promise<string>;
   /** stops every process, the gateway first */
   stop(): Promise<void>;
-}
-
-interface SubgraphEntry {
-  url: string;
-  package: string;
-}
-
-function subgraphList(): Record<string, SubgraphEntry> {
-  return JSON.parse(readFileSync(join(repoRoot, 'schema', 'subgraphs.json'), 'utf8')) as Record<
-    string,
-    SubgraphEntry
-  >;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -117,28 +113,41 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       if (!hostKubeconfig) throw new Error('kube-sim printed no kubeconfig');
     }
     const subgraphUrls: Record<string, string> = {};
+    const subgraphEnv: NodeJS.ProcessEnv = {
+      ...baseEnv,
+      KUBECONFIG: hostKubeconfig,
+      FLEETGRAPH_IDENTITY_SECRET: identitySecret,
+      FLEETGRAPH_IDENTITY_SECRET_FILE: '',
+      ...(options.probePeriodMs ? { PROBE_PERIOD_MS: String(options.probePeriodMs) } : {}),
+      ...(options.probeTimeoutMs ? { PROBE_TIMEOUT_MS: String(options.probeTimeoutMs) } : {}),
+    };
+    const registry = readSubgraphRegistry();
+    const ports = Object.fromEntries(
+      await Promise.all(registry.map(async (e) => [e.name, await freePort()] as const)),
+    );
+    const groups = options.split
+      ? registry.map((e) => ({ name: e.name, entry: join(e.package, 'src', 'main.ts'), members: [e.name] }))
+      : [{ name: 'subgraphs', entry: 'scripts/subgraphs.ts', members: registry.map((e) => e.name) }];
     await Promise.all(
-      Object.entries(subgraphList()).map(async ([name, entry]) => {
-        const port = await freePort();
+      groups.map(async (group) => {
         const p = spawnService({
-          name,
-          entry: join(entry.package, 'src', 'main.ts'),
+          name: group.name,
+          entry: group.entry,
           cwd: repoRoot,
           env: {
-            ...baseEnv,
-            PORT: String(port),
-            KUBECONFIG: hostKubeconfig,
-            FLEETGRAPH_IDENTITY_SECRET: identitySecret,
-            FLEETGRAPH_IDENTITY_SECRET_FILE: '',
-            ...(options.probePeriodMs ? { PROBE_PERIOD_MS: String(options.probePeriodMs) } : {}),
-            ...(options.probeTimeoutMs ? { PROBE_TIMEOUT_MS: String(options.probeTimeoutMs) } : {}),
+            ...subgraphEnv,
+            ...(options.split
+              ? { PORT: String(ports[group.name]) }
+              : { SUBGRAPH_PORTS: group.members.map((n) => `${n}=${ports[n]}`).join(',') }),
           },
           onLine,
         });
-        processes.set(name, p);
+        processes.set(group.name, p);
         started.push(p);
-        await waitForReady(p, `http://127.0.0.1:${port}/readyz`, timeout);
-        subgraphUrls[name] = `http://127.0.0.1:${port}/graphql`;
+        for (const name of group.members) {
+          await waitForReady(p, `http://127.0.0.1:${ports[name]}/readyz`, timeout);
+          subgraphUrls[name] = `http://127.0.0.1:${ports[name]}/graphql`;
+        }
       }),
     );
     const requested = options.port ?? 4000;

@@ -33,4 +33,9 @@ export {
   placedClusters,
   type WorkspaceTemplateLike,
 } from './visibility.ts';
-export { createFleetAccess, type FleetAccess } from './fleetAccess.ts';
+export {
+  createFleetAccess,
+  fleetAccessOf,
+  type FleetAccess,
+  type SharedInformerOptions,
+} from './fleetAccess.ts';

@@ -28,3 +28,36 @@ export {
   type GraphQLHostOptions,
   type HostReadiness,
 } from './graphqlHost.ts';
+export {
+  defaultSchemaDir,
+  loadSubgraphTypeDefs,
+  readSubgraphRegistry,
+  readSubgraphSdl,
+  type SubgraphEntry,
+} from './registry.ts';
+export {
+  createDomainSubgraph,
+  sequence,
+  type DomainContext,
+  type DomainSource,
+  type DomainSubgraph,
+  type DomainSubgraphOptions,
+} from './createDomainSubgraph.ts';
+export {
+  defineSubgraph,
+  runSubgraphs,
+  type RunSubgraphsOptions,
+  type SubgraphLauncher,
+} from './runSubgraphs.ts';
+export {
+  connectionFrom,
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  orderOf,
+  pageSize,
+  paginate,
+  type Connection,
+  type PageArgs,
+  type PageInfo,
+  type PaginateOptions,
+} from './connection.ts';

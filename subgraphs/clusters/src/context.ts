@@ -1,23 +1,22 @@
-import type { Authorizer, RequestAuthz } from '@fleetgraph/lib/auth';
+import type { Authorizer } from '@fleetgraph/lib/auth';
 import type { ClusterRegistry } from '@fleetgraph/lib/kube';
-import type { SubgraphContext } from '@fleetgraph/lib/subgraph';
+import type { DomainContext } from '@fleetgraph/lib/subgraph';
 
 import type { GatewaySource } from './gateways/kube.ts';
 import type { Inventory, UpgradeSource } from './kube.ts';
 import type { ClusterMonitor } from './monitor.ts';
 
 /** What the clusters subgraph's resolvers receive. */
-export interface ClustersContext extends SubgraphContext {
+export interface ClustersContext extends DomainContext {
   monitor: ClusterMonitor;
+  /** the fleet's member-cluster registry (fleet.registry) */
   registry: ClusterRegistry;
+  /** the fleet's roles and bindings (fleet.authorizer; for subscriptions, which outlive a request) */
+  authorizer: Authorizer;
   /** nodes, namespaces and WorkspaceTemplates (inventory) */
   inventory: Inventory;
   /** ks-core upgrade Jobs on the host (member-cluster upgrades) */
   upgrades: UpgradeSource;
   /** KubeSphere gateways of every cluster (gateways/) */
   gateways: GatewaySource;
-  /** the fleet's roles and bindings (for subscriptions, which outlive a request) */
-  authorizer: Authorizer;
-  /** this request's decisions, each made once */
-  authz: RequestAuthz;
 }

@@ -1,8 +1,8 @@
+import type { FleetAccess } from '@fleetgraph/lib/auth';
 import { placedClusters, type UserInfo, type WorkspaceTemplateLike } from '@fleetgraph/lib/auth';
 import { KUBE_UNAVAILABLE } from '@fleetgraph/lib/errors';
 import {
   type ClusterRegistry,
-  createFleetInformer,
   createInformer,
   type FleetInformer,
   followLogs,
@@ -24,7 +24,7 @@ import type {
   WorkspaceModel,
 } from './inventory/model.ts';
 import { sortedLabels } from './inventory/model.ts';
-import { newestFirst, type UpgradeModel, type UpgradePhaseValue } from './upgrades/model.ts';
+import { newestFirst, type ClusterUpgradeModel, type UpgradePhaseValue } from './upgrades/model.ts';
 
 /** The clusters subgraph's only Kubernetes-aware file: the cluster registry and the probe. */
 
@@ -245,14 +245,13 @@ export interface Inventory extends AsyncDisposable {
 const byName = <T extends { name: string }>(a: T, b: T): number =>
   a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 
-export function createInventory(registry: ClusterRegistry, log: Logger): Inventory {
-  const nodes: FleetInformer<NodeObject> = createFleetInformer<NodeObject>({
-    registry,
+export function createInventory(fleet: FleetAccess, log: Logger): Inventory {
+  const { registry } = fleet;
+  const nodes: FleetInformer<NodeObject> = fleet.informer<NodeObject>({
     path: '/api/v1/nodes',
     log: log.child({ gvr: 'v1/nodes' }),
   });
-  const namespaces: FleetInformer<NamespaceObject> = createFleetInformer<NamespaceObject>({
-    registry,
+  const namespaces: FleetInformer<NamespaceObject> = fleet.informer<NamespaceObject>({
     path: '/api/v1/namespaces',
     log: log.child({ gvr: 'v1/namespaces' }),
   });
@@ -285,7 +284,6 @@ export function createInventory(registry: ClusterRegistry, log: Logger): Invento
 
   const inventory: Inventory = {
     async start() {
-      await registry.start();
       if (stopped) return;
       await Promise.all([nodes.start(), namespaces.start(), startTemplates()]);
     },
@@ -387,7 +385,7 @@ export function upgradeSettled(object: KubernetesObject | undefined, jobName: st
 const isTrue = (job: JobObject, type: string): ConditionObject | undefined =>
   job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
 
-function toUpgrade(job: JobObject, pods: PodObject[], registry: ClusterRegistry): UpgradeModel {
+function toUpgrade(job: JobObject, pods: PodObject[], registry: ClusterRegistry): ClusterUpgradeModel {
   const meta = job.metadata ?? {};
   const annotations = meta.annotations ?? {};
   const name = meta.name ?? '';
@@ -445,8 +443,8 @@ export interface UpgradeSource {
   start(): Promise<void>;
   hasSynced(): boolean;
   /** every known upgrade, or one cluster's; newest first */
-  list(cluster?: string): UpgradeModel[];
-  get(id: string): UpgradeModel | undefined;
+  list(cluster?: string): ClusterUpgradeModel[];
+  get(id: string): ClusterUpgradeModel | undefined;
   /** called synchronously with the Job's name after any change of a Job or its pod; must not do work */
   subscribe(listener: (id: string) => void): () => void;
   stop(): Promise<void>;
@@ -469,7 +467,7 @@ export function createUpgradeSource(
       }
     }
   };
-  const model = (job: JobObject): UpgradeModel =>
+  const model = (job: JobObject): ClusterUpgradeModel =>
     toUpgrade(job, pods?.byIndex('label:job-name', job.metadata?.name ?? '') ?? [], registry);
   const common = {
     ...(options.log ? { log: options.log } : {}),

@@ -1,6 +1,6 @@
+import { EventQueue } from '@fleetgraph/lib/async';
 import type { Authorizer, UserInfo } from '@fleetgraph/lib/auth';
 import { SUBSCRIPTION_OVERFLOW } from '@fleetgraph/lib/errors';
-import { EventQueue } from '@fleetgraph/lib/kube';
 
 import type { Resolvers } from './__generated__/resolvers-types.ts';
 import {

@@ -1,11 +1,14 @@
-import { readFileSync } from 'node:fs';
-
-import { type Authorizer, createRequestAuthz } from '@fleetgraph/lib/auth';
-import type { ClusterRegistry } from '@fleetgraph/lib/kube';
-import { createSubgraphServer, type SubgraphServer } from '@fleetgraph/lib/subgraph';
+import type { FleetAccess } from '@fleetgraph/lib/auth';
+import {
+  createDomainSubgraph,
+  defineSubgraph,
+  type DomainSource,
+  type DomainSubgraph,
+  sequence,
+} from '@fleetgraph/lib/subgraph';
 import { type Logger, silentLogger } from '@fleetgraph/lib/telemetry';
-import { parse } from 'graphql';
 
+import { loadConfig } from './config.ts';
 import type { ClustersContext } from './context.ts';
 import { createGatewaySource } from './gateways/kube.ts';
 import { createInventory, createUpgradeSource, probe } from './kube.ts';
@@ -13,15 +16,9 @@ import { type ClusterMonitor, createClusterMonitor } from './monitor.ts';
 import { resolvers } from './resolvers.ts';
 import { isFinished } from './upgrades/model.ts';
 
-export const typeDefs = parse(
-  readFileSync(new URL('../../../schema/clusters.graphql', import.meta.url), 'utf8'),
-);
-
 export interface ClustersSubgraphOptions {
-  /** the member-cluster registry (started by start()) */
-  registry: ClusterRegistry;
-  /** the fleet's roles and bindings (started by start()) */
-  authorizer: Authorizer;
+  /** the registry, authorizer and informer pool (shared by the subgraphs of one process) */
+  fleet: FleetAccess;
   /** the secret the gateway signs identities with */
   identitySecret: string;
   /** @default 10_000 */
@@ -36,22 +33,17 @@ export interface ClustersSubgraphOptions {
   log?: Logger;
 }
 
-export interface ClustersSubgraph extends AsyncDisposable {
-  server: SubgraphServer;
-  /** the GraphQL URL, once listening */
-  readonly url: string;
+export interface ClustersSubgraph extends DomainSubgraph {
   monitor: ClusterMonitor;
-  /** listens at once (/readyz answers 503), then syncs the registry and probes every cluster once */
-  start(): Promise<void>;
-  close(): Promise<void>;
 }
 
 export function createClustersSubgraph(options: ClustersSubgraphOptions): ClustersSubgraph {
+  const { fleet } = options;
   const log = options.log ?? silentLogger;
   const timeoutMs = options.probeTimeoutMs ?? 3_000;
-  const upgrades = createUpgradeSource(options.registry, { log });
+  const upgrades = createUpgradeSource(fleet.registry, { log });
   const monitor = createClusterMonitor({
-    registry: options.registry,
+    registry: fleet.registry,
     adjust: (name, status) => {
       const running = status.phase === 'READY' ? upgrades.list(name).find((u) => !isFinished(u)) : undefined;
       return running
@@ -68,69 +60,82 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
     periodMs: options.probePeriodMs ?? 10_000,
     log,
   });
-  const inventory = createInventory(options.registry, log);
-  const gateways = createGatewaySource(options.registry, log);
-  let ready = false;
-  const server = createSubgraphServer<ClustersContext>({
+  const inventory = createInventory(fleet, log);
+  const gateways = createGatewaySource(fleet, log);
+  let unsubscribeUpgrades: () => void = () => undefined;
+  const sources: DomainSource[] = [
+    // the monitor reads the upgrade jobs (a cluster being upgraded is UPGRADING), so they sync first
+    sequence(
+      'upgradesAndProbes',
+      {
+        name: 'upgradesSynced',
+        async start() {
+          await upgrades.start();
+          unsubscribeUpgrades = upgrades.subscribe((id) => {
+            const cluster = upgrades.get(id)?.cluster;
+            if (cluster) monitor.refresh(cluster);
+          });
+        },
+        synced: () => upgrades.hasSynced(),
+        async stop() {
+          unsubscribeUpgrades();
+          await upgrades.stop();
+        },
+      },
+      {
+        name: 'probedAll',
+        start: () => monitor.start(),
+        synced: () => monitor.probedAll(),
+        stop: () => monitor.stop(),
+      },
+    ),
+    {
+      name: 'inventorySynced',
+      start: () => inventory.start(),
+      synced: () => inventory.settled(),
+      stop: () => inventory.stop(),
+    },
+    {
+      name: 'gatewaysSettled',
+      start: () => gateways.start(),
+      synced: () => gateways.settled(),
+      stop: () => gateways.stop(),
+    },
+  ];
+  const subgraph = createDomainSubgraph<ClustersContext>({
     name: 'clusters',
-    typeDefs,
+    fleet,
+    sources,
     resolvers,
     identitySecret: options.identitySecret,
     context: (base) => ({
       ...base,
       monitor,
-      registry: options.registry,
+      registry: fleet.registry,
+      authorizer: fleet.authorizer,
       inventory,
       upgrades,
       gateways,
-      authorizer: options.authorizer,
-      authz: createRequestAuthz(options.authorizer, base.user),
-    }),
-    readiness: () => ({
-      ready,
-      checks: {
-        registrySynced: options.registry.hasSynced(),
-        authorizerSynced: options.authorizer.hasSynced(),
-        probedAll: monitor.probedAll(),
-        inventorySynced: inventory.settled(),
-        upgradesSynced: upgrades.hasSynced(),
-        gatewaysSettled: gateways.settled(),
-      },
     }),
     log,
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.host !== undefined ? { host: options.host } : {}),
   });
-  const subgraph: ClustersSubgraph = {
-    server,
-    get url() {
-      return server.url;
-    },
-    monitor,
-    async start() {
-      await server.listen();
-      await options.registry.start();
-      await upgrades.start();
-      upgrades.subscribe((id) => {
-        const cluster = upgrades.get(id)?.cluster;
-        if (cluster) monitor.refresh(cluster);
-      });
-      await Promise.all([monitor.start(), options.authorizer.start(), inventory.start(), gateways.start()]);
-      ready = true;
-    },
-    async close() {
-      ready = false;
-      await server.close();
-      await monitor.stop();
-      await inventory.stop();
-      await gateways.stop();
-      await upgrades.stop();
-      await options.authorizer.stop();
-      await options.registry.stop();
-    },
-    [Symbol.asyncDispose]() {
-      return subgraph.close();
-    },
-  };
-  return subgraph;
+  return Object.assign(subgraph, { monitor });
 }
+
+/** how a process runs the clusters subgraph (its own main.ts, or every subgraph in one process) */
+export const launcher = defineSubgraph({
+  name: 'clusters',
+  loadConfig,
+  create: (config, { fleet, log }) =>
+    createClustersSubgraph({
+      fleet,
+      identitySecret: config.identitySecret,
+      probePeriodMs: config.probePeriodMs,
+      probeTimeoutMs: config.probeTimeoutMs,
+      port: config.port,
+      host: config.host,
+      log,
+    }),
+});

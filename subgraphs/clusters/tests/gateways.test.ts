@@ -1,11 +1,11 @@
 import { createKubeSim, type KubeSim, RealClock } from '@fleetgraph/kube-sim';
 import type { UserInfo } from '@fleetgraph/lib/auth';
 import { kubeRequest } from '@fleetgraph/lib/kube';
-import { ADMIN, asUser } from '@fleetgraph/lib/testing';
+import { ADMIN, asUser, waitFor } from '@fleetgraph/lib/testing';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { kubeConfigOf, waitFor } from '../../../kube-sim/tests/support.ts';
+import { kubeConfigOf } from '../../../kube-sim/tests/support.ts';
 import type { ClustersSubgraph } from '../src/subgraph.ts';
 import { createSubgraph, gql, type GqlError, type Leftovers, MALLORY, userOf, wsClient } from './support.ts';
 

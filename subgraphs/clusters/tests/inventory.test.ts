@@ -1,9 +1,9 @@
 import { createKubeSim, type KubeSim } from '@fleetgraph/kube-sim';
 import type { UserInfo } from '@fleetgraph/lib/auth';
 import { kubeRequest, loadKubeConfig } from '@fleetgraph/lib/kube';
+import { waitFor } from '@fleetgraph/lib/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { waitFor } from '../../../kube-sim/tests/support.ts';
 import type { ClustersSubgraph } from '../src/subgraph.ts';
 import { createSubgraph, gql, type Leftovers, MALLORY, userOf } from './support.ts';
 

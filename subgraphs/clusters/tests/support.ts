@@ -1,17 +1,17 @@
 import type { KubeSim } from '@fleetgraph/kube-sim';
-import { createAuthorizer, type UserInfo } from '@fleetgraph/lib/auth';
-import { createClusterRegistry, loadKubeConfig } from '@fleetgraph/lib/kube';
+import type { UserInfo } from '@fleetgraph/lib/auth';
 import {
   ADMIN,
   asUser,
+  createTestFleet,
   subgraphQuery,
   subgraphWsClient,
   TEST_IDENTITY_SECRET,
+  waitFor,
 } from '@fleetgraph/lib/testing';
 import type { Client } from 'graphql-ws';
 import { expect } from 'vitest';
 
-import { waitFor } from '../../../kube-sim/tests/support.ts';
 import { type ClustersSubgraph, createClustersSubgraph } from '../src/subgraph.ts';
 
 /** Shared by the clusters subgraph's tests: the subgraph against kube-sim, called as the gateway calls it. */
@@ -47,15 +47,10 @@ export function userOf(sim: KubeSim, name: string): UserInfo {
 /** dispose functions run in reverse by each test file's afterAll */
 export type Leftovers = Array<() => Promise<void> | void>;
 
-/** the clusters subgraph over kube-sim's host, with the registry and authorizer createFleetAccess builds (fast backoff) */
+/** the clusters subgraph over kube-sim's host, on a test fleet (fast backoff) */
 export function createSubgraph(sim: KubeSim, leftovers: Leftovers): ClustersSubgraph {
-  const host = loadKubeConfig({ kind: 'inline', kubeconfig: sim.cluster('host').kubeconfig() });
-  const backoff = { initialMs: 20, maxMs: 200 };
-  const registry = createClusterRegistry({ host, backoff });
-  const authorizer = createAuthorizer({ registry, host, backoff });
   const subgraph = createClustersSubgraph({
-    registry,
-    authorizer,
+    fleet: createTestFleet(sim.cluster('host').kubeconfig()),
     identitySecret: TEST_IDENTITY_SECRET,
     probePeriodMs: 200,
     // the production default: the first probes run while the authorizer's informers list every cluster's RBAC, in

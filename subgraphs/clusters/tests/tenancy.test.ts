@@ -1,8 +1,8 @@
 import { createKubeSim, type KubeSim } from '@fleetgraph/kube-sim';
 import type { UserInfo } from '@fleetgraph/lib/auth';
+import { waitFor } from '@fleetgraph/lib/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { waitFor } from '../../../kube-sim/tests/support.ts';
 import type { ClustersSubgraph } from '../src/subgraph.ts';
 import {
   type Cluster,

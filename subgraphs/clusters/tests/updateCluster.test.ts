@@ -1,9 +1,8 @@
 import { createKubeSim, type KubeSim, type RequestLogEntry } from '@fleetgraph/kube-sim';
 import type { UserInfo } from '@fleetgraph/lib/auth';
-import { ADMIN } from '@fleetgraph/lib/testing';
+import { ADMIN, waitFor } from '@fleetgraph/lib/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { waitFor } from '../../../kube-sim/tests/support.ts';
 import type { ClustersSubgraph } from '../src/subgraph.ts';
 import { createSubgraph, gql, type GqlError, type Leftovers, MALLORY, userOf } from './support.ts';
 

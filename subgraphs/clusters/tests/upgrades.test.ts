@@ -1,10 +1,9 @@
 import { createKubeSim, type KubeSim } from '@fleetgraph/kube-sim';
 import type { UserInfo } from '@fleetgraph/lib/auth';
-import { ADMIN, asUser } from '@fleetgraph/lib/testing';
+import { ADMIN, asUser, waitFor } from '@fleetgraph/lib/testing';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { waitFor } from '../../../kube-sim/tests/support.ts';
 import type { ClustersSubgraph } from '../src/subgraph.ts';
 import { compareVersions, parseVersion } from '../src/upgrades/model.ts';
 import { LineDedup, timeKey } from '../src/upgrades/progress.ts';

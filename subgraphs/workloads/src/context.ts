@@ -1,11 +1,9 @@
-import type { RequestAuthz } from '@fleetgraph/lib/auth';
-import type { SubgraphContext } from '@fleetgraph/lib/subgraph';
+import type { DomainContext } from '@fleetgraph/lib/subgraph';
 
-import type { PodSource } from './kube.ts';
+import type { PodSource } from './pods/kube.ts';
 
 /** What the workloads subgraph's resolvers receive. */
-export interface WorkloadsContext extends SubgraphContext {
+export interface WorkloadsContext extends DomainContext {
+  /** every cluster's pods (pods/) */
   pods: PodSource;
-  /** this request's decisions, each made once */
-  authz: RequestAuthz;
 }

@@ -1,28 +1,9 @@
-import { CLUSTER_UNREACHABLE } from '@fleetgraph/lib/errors';
-
 import type { Resolvers } from './__generated__/resolvers-types.ts';
-import type { WorkloadsContext } from './context.ts';
+import { podClusterFields } from './pods/resolvers.ts';
 
-/** pod counts over the namespaces whose pods the caller may list (an aggregate must not leak what a list hides) */
-function countsOf(ctx: WorkloadsContext, cluster: string) {
-  const canList = (namespace: string): boolean =>
-    ctx.authz.can({ verb: 'list', apiGroup: '', resource: 'pods', scope: 'namespace', cluster, namespace });
-  const counts = ctx.pods.counts(cluster, canList);
-  if (counts) return counts;
-  const why = ctx.pods.lastError(cluster);
-  throw CLUSTER_UNREACHABLE.err(
-    `the pods of cluster "${cluster}" have not been listed yet${why ? `: ${why}` : ''}`,
-    {
-      extensions: { cluster },
-    },
-  );
-}
-
+/** The workloads subgraph's resolvers: the feature folders' resolvers, merged. */
 export const resolvers: Resolvers = {
   Cluster: {
-    __resolveReference: (ref, ctx) =>
-      ctx.pods.has(ref.name) && ctx.authz.canSeeCluster(ref.name) ? { name: ref.name } : null,
-    podCount: (cluster, _args, ctx) => countsOf(ctx, cluster.name).total,
-    runningPodCount: (cluster, _args, ctx) => countsOf(ctx, cluster.name).running,
+    ...podClusterFields,
   },
 };

@@ -1,23 +1,15 @@
-import { readFileSync } from 'node:fs';
-
-import { type Authorizer, createRequestAuthz } from '@fleetgraph/lib/auth';
-import { createSubgraphServer, type SubgraphServer } from '@fleetgraph/lib/subgraph';
+import type { FleetAccess } from '@fleetgraph/lib/auth';
+import { createDomainSubgraph, defineSubgraph, type DomainSubgraph } from '@fleetgraph/lib/subgraph';
 import { type Logger, silentLogger } from '@fleetgraph/lib/telemetry';
-import { parse } from 'graphql';
 
+import { loadConfig } from './config.ts';
 import type { WorkloadsContext } from './context.ts';
-import type { PodSource } from './kube.ts';
+import { createPodSource } from './pods/kube.ts';
 import { resolvers } from './resolvers.ts';
 
-export const typeDefs = parse(
-  readFileSync(new URL('../../../schema/workloads.graphql', import.meta.url), 'utf8'),
-);
-
 export interface WorkloadsSubgraphOptions {
-  /** the pod caches of every cluster (started by start()) */
-  pods: PodSource;
-  /** the fleet's roles and bindings (started by start()) */
-  authorizer: Authorizer;
+  /** the registry, authorizer and informer pool (shared by the subgraphs of one process) */
+  fleet: FleetAccess;
   /** the secret the gateway signs identities with */
   identitySecret: string;
   /** @default 0 (ephemeral) */
@@ -28,51 +20,32 @@ export interface WorkloadsSubgraphOptions {
   log?: Logger;
 }
 
-export interface WorkloadsSubgraph extends AsyncDisposable {
-  server: SubgraphServer;
-  /** the GraphQL URL, once listening */
-  readonly url: string;
-  /** listens at once (/readyz answers 503 until every cluster's pod informer has synced or failed once) */
-  start(): Promise<void>;
-  close(): Promise<void>;
-}
-
-export function createWorkloadsSubgraph(options: WorkloadsSubgraphOptions): WorkloadsSubgraph {
-  const { pods } = options;
-  let ready = false;
-  const server = createSubgraphServer<WorkloadsContext>({
+export function createWorkloadsSubgraph(options: WorkloadsSubgraphOptions): DomainSubgraph {
+  const log = options.log ?? silentLogger;
+  const pods = createPodSource(options.fleet, log);
+  return createDomainSubgraph<WorkloadsContext>({
     name: 'workloads',
-    typeDefs,
+    fleet: options.fleet,
+    sources: [pods],
     resolvers,
     identitySecret: options.identitySecret,
-    context: (base) => ({ ...base, pods, authz: createRequestAuthz(options.authorizer, base.user) }),
-    readiness: () => ({
-      ready: ready && pods.settled() && options.authorizer.hasSynced(),
-      checks: { podsSettled: pods.settled(), authorizerSynced: options.authorizer.hasSynced() },
-    }),
-    log: options.log ?? silentLogger,
+    context: (base) => ({ ...base, pods }),
+    log,
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.host !== undefined ? { host: options.host } : {}),
   });
-  const subgraph: WorkloadsSubgraph = {
-    server,
-    get url() {
-      return server.url;
-    },
-    async start() {
-      await server.listen();
-      await Promise.all([pods.start(), options.authorizer.start()]);
-      ready = true;
-    },
-    async close() {
-      ready = false;
-      await server.close();
-      await pods.stop();
-      await options.authorizer.stop();
-    },
-    [Symbol.asyncDispose]() {
-      return subgraph.close();
-    },
-  };
-  return subgraph;
 }
+
+/** how a process runs the workloads subgraph (its own main.ts, or every subgraph in one process) */
+export const launcher = defineSubgraph({
+  name: 'workloads',
+  loadConfig,
+  create: (config, { fleet, log }) =>
+    createWorkloadsSubgraph({
+      fleet,
+      identitySecret: config.identitySecret,
+      port: config.port,
+      host: config.host,
+      log,
+    }),
+});

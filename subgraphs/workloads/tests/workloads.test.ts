@@ -1,13 +1,18 @@
 import { createKubeSim, type KubeSim } from '@fleetgraph/kube-sim';
-import { createAuthorizer, type UserInfo } from '@fleetgraph/lib/auth';
-import { createClusterRegistry, loadKubeConfig } from '@fleetgraph/lib/kube';
-import { silentLogger } from '@fleetgraph/lib/telemetry';
-import { ADMIN, subgraphQuery, TEST_IDENTITY_SECRET } from '@fleetgraph/lib/testing';
+import type { UserInfo } from '@fleetgraph/lib/auth';
+import {
+  ADMIN,
+  createTestFleet,
+  subgraphQuery,
+  TEST_IDENTITY_SECRET,
+  waitFor,
+} from '@fleetgraph/lib/testing';
+import type { DomainSubgraph } from '@fleetgraph/lib/subgraph';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { waitFor } from '../../../kube-sim/tests/support.ts';
-import { createPodSource } from '../src/kube.ts';
-import { createWorkloadsSubgraph, type WorkloadsSubgraph } from '../src/subgraph.ts';
+import { createWorkloadsSubgraph } from '../src/subgraph.ts';
+
+type WorkloadsSubgraph = DomainSubgraph;
 
 /** The workloads subgraph in process, against kube-sim's demo fleet: Cluster.podCount and runningPodCount. */
 
@@ -30,15 +35,10 @@ afterAll(async () => {
   for (const dispose of leftovers.splice(0).reverse()) await dispose();
 });
 
-/** the workloads subgraph with the registry and authorizer createFleetAccess builds (fast backoff) */
+/** the workloads subgraph on a test fleet (fast backoff) */
 function createSubgraph(sim: KubeSim): WorkloadsSubgraph {
-  const host = loadKubeConfig({ kind: 'inline', kubeconfig: sim.cluster('host').kubeconfig() });
-  const backoff = { initialMs: 20, maxMs: 200 };
-  const registry = createClusterRegistry({ host, backoff });
-  const authorizer = createAuthorizer({ registry, host, backoff });
   const subgraph = createWorkloadsSubgraph({
-    pods: createPodSource(registry, silentLogger),
-    authorizer,
+    fleet: createTestFleet(sim.cluster('host').kubeconfig()),
     identitySecret: TEST_IDENTITY_SECRET,
   });
   leftovers.push(() => subgraph.close());
@@ -155,7 +155,7 @@ describe('workloads subgraph readiness', () => {
 
     expect(await readyz(subgraph)).toEqual({
       status: 200,
-      body: { status: 'ready', checks: { podsSettled: true, authorizerSynced: true } },
+      body: { status: 'ready', checks: { registrySynced: true, authorizerSynced: true, podsSettled: true } },
     });
     const res = await entities(subgraph, ['prod', 'edge']);
     expect(res.data?._entities).toEqual([

@@ -52,7 +52,14 @@ async function takeOffline(name: string, forMs: number): Promise<number> {
 
 beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'fleetgraph-e2e-'));
-  stack = await startStack({ port: 0, outDir, probePeriodMs: PROBE_PERIOD_MS, logLevel: 'warn' });
+  // split: one test kills the workloads subgraph's own process
+  stack = await startStack({
+    port: 0,
+    outDir,
+    probePeriodMs: PROBE_PERIOD_MS,
+    logLevel: 'warn',
+    split: true,
+  });
   token = await stack.token('admin');
 }, 120_000);
 

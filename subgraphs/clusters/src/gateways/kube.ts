@@ -1,7 +1,7 @@
 import type { UserInfo } from '@fleetgraph/lib/auth';
+import type { FleetAccess } from '@fleetgraph/lib/auth';
 import {
   type ClusterRegistry,
-  createFleetInformer,
   type FleetInformer,
   followLogs,
   type KubernetesObject,
@@ -295,10 +295,10 @@ export interface GatewaySource {
   stop(): Promise<void>;
 }
 
-export function createGatewaySource(registry: ClusterRegistry, log: Logger): GatewaySource {
+export function createGatewaySource(fleet: FleetAccess, log: Logger): GatewaySource {
   const ns = GATEWAY_NAMESPACE;
   const informer = <T extends KubernetesObject>(path: string, gvr: string): FleetInformer<T> =>
-    createFleetInformer<T>({ registry, path, log: log.child({ gvr }) });
+    fleet.informer<T>({ path, log: log.child({ gvr }) });
   const gateways = informer<GatewayObject>(
     `/apis/gateway.kubesphere.io/v2alpha2/namespaces/${ns}/gateways`,
     'gateway.kubesphere.io/v2alpha2/gateways',
@@ -346,7 +346,6 @@ export function createGatewaySource(registry: ClusterRegistry, log: Logger): Gat
   const all = [gateways, deployments, replicaSets, pods];
   return {
     async start() {
-      await registry.start();
       await Promise.all(all.map((i) => i.start()));
     },
     settled: () => all.every((i) => i.settled()),

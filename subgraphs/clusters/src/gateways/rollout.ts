@@ -1,5 +1,5 @@
+import { EventQueue } from '@fleetgraph/lib/async';
 import { BAD_USER_INPUT, FORBIDDEN, SUBSCRIPTION_OVERFLOW } from '@fleetgraph/lib/errors';
-import { EventQueue } from '@fleetgraph/lib/kube';
 
 import type { ClustersContext } from '../context.ts';
 import { GATEWAY_NOT_FOUND } from '../errors.ts';

@@ -1,6 +1,7 @@
+import { paginate } from '@fleetgraph/lib/subgraph';
+
 import type { Resolvers } from '../__generated__/resolvers-types.ts';
 import { clusterSpecOf } from '../kube.ts';
-import { paginate } from './connection.ts';
 import type { NodeModel, ProjectModel } from './model.ts';
 import { canGetNode, canListNodes, canSeeProject, canSeeWorkspace, visibleProject } from './visibility.ts';
 
@@ -37,14 +38,14 @@ const inventoryCluster: NonNullable<Resolvers['Cluster']> = {
     if (filter?.ready != null) nodes = nodes.filter((n) => n.ready === filter.ready);
     if (filter?.role != null) nodes = nodes.filter((n) => n.roles.includes(filter.role ?? ''));
     if (filter?.nameContains) nodes = nodes.filter((n) => n.name.includes(filter.nameContains ?? ''));
-    return paginate(nodes, nodeKey, { first, after });
+    return paginate(nodes, { key: nodeKey, first, after });
   },
   projects: (c, { first, after, filter }, ctx) => {
     let projects = ctx.inventory.projects(c.name).filter(visibleProject(ctx));
     if (filter?.workspace != null) projects = projects.filter((p) => p.workspaceName === filter.workspace);
     if (filter?.phase != null) projects = projects.filter((p) => p.status.phase === filter.phase);
     if (filter?.nameContains) projects = projects.filter((p) => p.name.includes(filter.nameContains ?? ''));
-    return paginate(projects, projectKey, { first, after });
+    return paginate(projects, { key: projectKey, first, after });
   },
   workspaces: (c, _args, ctx) =>
     ctx.inventory
@@ -82,7 +83,7 @@ const inventoryTypes: Pick<Resolvers, 'Node' | 'Project' | 'Workspace'> = {
         .filter((p) => p.workspaceName === w.name)
         .filter(visibleProject(ctx))
         .sort(byKey(fleetProjectKey));
-      return paginate(projects, fleetProjectKey, { first, after });
+      return paginate(projects, { key: fleetProjectKey, first, after });
     },
   },
 };

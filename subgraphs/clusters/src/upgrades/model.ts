@@ -2,7 +2,7 @@
 
 export type UpgradePhaseValue = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 
-export interface UpgradeModel {
+export interface ClusterUpgradeModel {
   /** the Job's name */
   id: string;
   cluster: string;
@@ -25,16 +25,17 @@ export interface LogLineModel {
   text: string;
 }
 
-export interface UpgradeEventModel {
-  upgrade: UpgradeModel;
+export interface ClusterUpgradeEventModel {
+  upgrade: ClusterUpgradeModel;
   kind: 'PHASE' | 'LOG' | 'COMPLETED';
   line: LogLineModel | null;
 }
 
-export const isFinished = (u: UpgradeModel): boolean => u.phase === 'SUCCEEDED' || u.phase === 'FAILED';
+export const isFinished = (u: ClusterUpgradeModel): boolean =>
+  u.phase === 'SUCCEEDED' || u.phase === 'FAILED';
 
 /** newest first: by creation time, then by name */
-export function newestFirst(a: UpgradeModel, b: UpgradeModel): number {
+export function newestFirst(a: ClusterUpgradeModel, b: ClusterUpgradeModel): number {
   if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;
   return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
 }

@@ -10,7 +10,7 @@ import {
   requestUpgrade,
 } from '../kube.ts';
 import type { ClusterModel } from '../model.ts';
-import { compareVersions, isFinished, parseVersion, type UpgradeModel } from './model.ts';
+import { compareVersions, isFinished, parseVersion, type ClusterUpgradeModel } from './model.ts';
 
 /** how long upgradeCluster waits for the host's controller to record its Helm job */
 const JOB_WAIT_MS = 10_000;
@@ -24,7 +24,7 @@ const POLL_MS = 50;
 export async function upgradeCluster(
   input: UpgradeClusterInput,
   ctx: ClustersContext,
-): Promise<{ upgrade: UpgradeModel; cluster: ClusterModel }> {
+): Promise<{ upgrade: ClusterUpgradeModel; cluster: ClusterModel }> {
   const { name, version } = input;
   const decision = ctx.authz.decide({
     verb: 'update',

@@ -1,11 +1,12 @@
+import { EventQueue } from '@fleetgraph/lib/async';
 import type { Authorizer, UserInfo } from '@fleetgraph/lib/auth';
 import { SUBSCRIPTION_OVERFLOW } from '@fleetgraph/lib/errors';
-import { type ClusterRegistry, EventQueue } from '@fleetgraph/lib/kube';
+import type { ClusterRegistry } from '@fleetgraph/lib/kube';
 import type { Logger } from '@fleetgraph/lib/telemetry';
 
 import { UPGRADE_NOT_FOUND } from '../errors.ts';
 import { type TimedLine, type UpgradeSource, upgradeLog, upgradeSettled } from '../kube.ts';
-import { isFinished, type UpgradeEventModel, type UpgradeModel } from './model.ts';
+import { isFinished, type ClusterUpgradeEventModel, type ClusterUpgradeModel } from './model.ts';
 
 /**
  * clusterUpgradeProgress: the upgrade's current state, its whole log from the first line, live lines and phase
@@ -65,7 +66,7 @@ const RETRY_MAX_MS = 2_000;
 /** after the job finished, how long COMPLETED waits for the controller to set KSCoreReady */
 const SETTLE_MS = 10_000;
 
-type Item = { event: UpgradeEventModel } | { error: Error };
+type Item = { event: ClusterUpgradeEventModel } | { error: Error };
 
 export interface ProgressDeps {
   upgrades: UpgradeSource;
@@ -77,7 +78,7 @@ export function upgradeProgress(
   deps: ProgressDeps,
   id: string,
   access: { user: UserInfo; authorizer: Authorizer },
-): AsyncIterableIterator<UpgradeEventModel> {
+): AsyncIterableIterator<ClusterUpgradeEventModel> {
   const first = deps.upgrades.get(id);
   if (!first || !access.authorizer.canSeeCluster(access.user, first.cluster)) {
     throw UPGRADE_NOT_FOUND.err(`no cluster upgrade "${id}"`, { extensions: { upgradeId: id } });
@@ -99,9 +100,9 @@ export function upgradeProgress(
     (n) => SUBSCRIPTION_OVERFLOW.err(`the subscriber fell more than ${n} events behind; subscribe again`),
   );
 
-  let last: UpgradeModel = first;
+  let last: ClusterUpgradeModel = first;
   let phaseSent = first.phase;
-  const emit = (event: UpgradeEventModel): void => queue.push({ event });
+  const emit = (event: ClusterUpgradeEventModel): void => queue.push({ event });
   /** non-final phase changes go out as they happen; the final one only with COMPLETED, after the last line */
   const onChange = (): void => {
     const u = deps.upgrades.get(id);
@@ -189,7 +190,7 @@ export function upgradeProgress(
     queue.end();
   });
 
-  const iterator: AsyncIterableIterator<UpgradeEventModel> = {
+  const iterator: AsyncIterableIterator<ClusterUpgradeEventModel> = {
     async next() {
       const r = await queue.next();
       if (r.done) return { value: undefined, done: true };

@@ -8,7 +8,7 @@ import type {
 } from '../__generated__/resolvers-types.ts';
 import { clusterConditionsOf, kubesphereVersionOf } from '../kube.ts';
 import { UNPROBED } from '../model.ts';
-import { isFinished, type UpgradeEventModel } from './model.ts';
+import { isFinished, type ClusterUpgradeEventModel } from './model.ts';
 import { upgradeCluster } from './mutation.ts';
 import { upgradeProgress } from './progress.ts';
 
@@ -42,7 +42,7 @@ export const upgradeSubscriptions: SubscriptionResolvers = {
         user: ctx.user,
         authorizer: ctx.authorizer,
       }),
-    resolve: (payload: UpgradeEventModel) => payload,
+    resolve: (payload: ClusterUpgradeEventModel) => payload,
   },
 };
 

@@ -1,7 +1,9 @@
-import { type ClusterRegistry, createFleetInformer, type FleetInformer } from '@fleetgraph/lib/kube';
+import type { FleetAccess } from '@fleetgraph/lib/auth';
+import type { FleetInformer } from '@fleetgraph/lib/kube';
+import type { DomainSource } from '@fleetgraph/lib/subgraph';
 import type { Logger } from '@fleetgraph/lib/telemetry';
 
-/** The workloads subgraph's only Kubernetes-aware file: which resources it watches, and reads of their caches. */
+/** The pods feature's only Kubernetes-aware file: which resources it watches, and reads of their caches. */
 
 interface Pod {
   apiVersion?: string;
@@ -15,31 +17,26 @@ export interface PodCounts {
   running: number;
 }
 
-export interface PodSource extends AsyncDisposable {
-  start(): Promise<void>;
-  settled(): boolean;
+export interface PodSource extends DomainSource {
   /** whether the cluster is in the fleet */
   has(cluster: string): boolean;
   /** counts from the cache, of the pods in namespaces `visible` admits; undefined when never listed */
   counts(cluster: string, visible: (namespace: string) => boolean): PodCounts | undefined;
   /** why a cluster's pods are unavailable */
   lastError(cluster: string): string | undefined;
-  stop(): Promise<void>;
 }
 
-export function createPodSource(registry: ClusterRegistry, log: Logger): PodSource {
-  const pods: FleetInformer<Pod> = createFleetInformer<Pod>({
-    registry,
+export function createPodSource(fleet: FleetAccess, log: Logger): PodSource {
+  const pods: FleetInformer<Pod> = fleet.informer<Pod>({
     path: '/api/v1/pods',
     log: log.child({ gvr: 'v1/pods' }),
   });
-  const source: PodSource = {
-    async start() {
-      await registry.start();
-      await pods.start();
-    },
-    settled: () => registry.hasSynced() && pods.settled(),
-    has: (cluster) => registry.get(cluster) !== undefined,
+  return {
+    name: 'podsSettled',
+    start: () => pods.start(),
+    synced: () => pods.settled(),
+    stop: () => pods.stop(),
+    has: (cluster) => fleet.registry.get(cluster) !== undefined,
     counts(cluster, visible) {
       if (!pods.clusterState(cluster)?.synced) return undefined;
       let total = 0;
@@ -52,13 +49,5 @@ export function createPodSource(registry: ClusterRegistry, log: Logger): PodSour
       return { total, running };
     },
     lastError: (cluster) => pods.clusterState(cluster)?.lastError,
-    async stop() {
-      await pods.stop();
-      await registry.stop();
-    },
-    [Symbol.asyncDispose]() {
-      return source.stop();
-    },
   };
-  return source;
 }
