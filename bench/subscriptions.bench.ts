@@ -3,7 +3,7 @@ import { type Client, createClient } from 'graphql-ws';
 import { type FormattedExecutionResult, parse } from 'graphql';
 import WebSocket from 'ws';
 
-import { EventQueue } from '@fleetgraph/lib/kube';
+import { EventQueue } from '@fleetgraph/lib/async';
 import { createSubgraphServer, type SubgraphServer } from '@fleetgraph/lib/subgraph';
 
 import { mintDevToken } from '../gateway/src/auth/devIssuer.ts';

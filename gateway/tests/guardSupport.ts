@@ -1,7 +1,7 @@
 import { type Client } from 'graphql-ws';
 import { type ExecutionResult, parse } from 'graphql';
 
-import { EventQueue } from '@fleetgraph/lib/kube';
+import { EventQueue } from '@fleetgraph/lib/async';
 import { createSubgraphServer, type SubgraphServer } from '@fleetgraph/lib/subgraph';
 
 import { createGateway, type Gateway, type GatewayOptions } from '../src/createGateway.ts';

@@ -6,8 +6,8 @@ import { type Client, createClient } from 'graphql-ws';
 import { type ExecutionResult, parse } from 'graphql';
 import WebSocket from 'ws';
 
+import { EventQueue } from '@fleetgraph/lib/async';
 import { verifyIdentity } from '@fleetgraph/lib/auth';
-import { EventQueue } from '@fleetgraph/lib/kube';
 import { createSubgraphServer, type SubgraphServer } from '@fleetgraph/lib/subgraph';
 import type { Logger } from '@fleetgraph/lib/telemetry';
 

@@ -7,9 +7,10 @@ import {
   type UserInfo,
 } from '@fleetgraph/lib/auth';
 import { type ClusterRegistry, createClusterRegistry, loadKubeConfig } from '@fleetgraph/lib/kube';
+import { waitFor } from '@fleetgraph/lib/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { raw, waitFor } from '../../kube-sim/tests/support.ts';
+import { raw } from '../../kube-sim/tests/support.ts';
 
 /**
  * createAuthorizer against kube-sim's demo fleet (host, prod, edge; workspaces retail on prod and factory on edge;

@@ -6,10 +6,9 @@ import {
   kubeRequest,
   loadKubeConfig,
 } from '@fleetgraph/lib/kube';
+import { waitFor } from '@fleetgraph/lib/testing';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-
-import { waitFor } from '../../kube-sim/tests/support.ts';
 
 /** createClusterRegistry against kube-sim fleets whose host holds KubeSphere Cluster objects. */
 

@@ -7,10 +7,11 @@ import {
   type FleetInformer,
   loadKubeConfig,
 } from '@fleetgraph/lib/kube';
+import { waitFor } from '@fleetgraph/lib/testing';
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { pod, waitFor } from '../../kube-sim/tests/support.ts';
+import { pod } from '../../kube-sim/tests/support.ts';
 
 /** createFleetInformer over a ClusterRegistry of kube-sim clusters: pods on every member, members coming and going. */
 

@@ -1,9 +1,9 @@
+import { waitFor } from '@fleetgraph/lib/testing';
 import { KubeConfig } from '@kubernetes/client-node';
 import { GraphQLError } from 'graphql';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { createKubeSim, type KubeObject, type KubeSim } from '../../kube-sim/src/index.ts';
-import { waitFor } from '../../kube-sim/tests/support.ts';
 import { followLogs } from '../src/kube/index.ts';
 
 const NS = 'logs';

@@ -1,9 +1,10 @@
 import { createKubeSim, type KubeSim } from '@fleetgraph/kube-sim';
 import { createInformer, type Informer, type InformerEvent } from '@fleetgraph/lib/kube';
+import { waitFor } from '@fleetgraph/lib/testing';
 import type { KubernetesObject, V1ConfigMap } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { configMap, kubeConfigOf, waitFor } from '../../kube-sim/tests/support.ts';
+import { configMap, kubeConfigOf } from '../../kube-sim/tests/support.ts';
 
 /** createInformer against kube-sim (HTTPS, real client-node code path), through every fault kube-sim can inject. */
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
+import { EventQueue, QueueOverflowError } from '../src/async/index.ts';
 import { Backoff } from '../src/kube/backoff.ts';
-import { EventQueue, InformerOverflowError } from '../src/kube/eventQueue.ts';
+import { InformerOverflowError } from '../src/kube/informerOverflowError.ts';
 
 describe('Backoff', () => {
   it('doubles from initialMs up to maxMs and resets', () => {
@@ -45,8 +46,22 @@ describe('EventQueue', () => {
     const q = new EventQueue<number>(2, () => closed++);
     for (let i = 0; i < 5; i++) q.push(i);
     expect(closed).toBe(1);
-    await expect(q.next()).rejects.toBeInstanceOf(InformerOverflowError);
+    await expect(q.next()).rejects.toBeInstanceOf(QueueOverflowError);
     expect(await q.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('fails an overflowing consumer with the error its producer chose (an informer, for example)', async () => {
+    const q = new EventQueue<number>(
+      1,
+      () => undefined,
+      (n) => new InformerOverflowError(n),
+    );
+    q.push(1);
+    q.push(2);
+    const failure = q.next();
+    await expect(failure).rejects.toBeInstanceOf(InformerOverflowError);
+    await expect(failure).rejects.toBeInstanceOf(QueueOverflowError);
+    await expect(failure).rejects.toMatchObject({ bufferSize: 1 });
   });
 
   it('return() ends the stream for a consumer that breaks out of for await', async () => {

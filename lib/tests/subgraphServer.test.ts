@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
+import { EventQueue } from '@fleetgraph/lib/async';
 import { IDENTITY_HEADERS, signIdentity, type UserInfo } from '@fleetgraph/lib/auth';
 import { NOT_FOUND } from '@fleetgraph/lib/errors';
-import { EventQueue } from '@fleetgraph/lib/kube';
 import {
   createSubgraphServer,
   type Readiness,
@@ -16,13 +16,12 @@ import {
   signedHeaders,
   subgraphWsClient,
   TEST_IDENTITY_SECRET,
+  waitFor,
 } from '@fleetgraph/lib/testing';
 import { parse } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-
-import { waitFor } from '../../kube-sim/tests/support.ts';
 
 /**
  * The subgraph runtime with a tiny schema: HTTP, graphql-ws, probes, metrics, shutdown, limits and masking, and the

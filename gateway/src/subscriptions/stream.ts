@@ -1,4 +1,4 @@
-import { EventQueue } from '@fleetgraph/lib/kube';
+import { EventQueue } from '@fleetgraph/lib/async';
 import { SUBSCRIPTION_OVERFLOW } from '@fleetgraph/lib/errors';
 import type { ExecutionResult } from 'graphql';
 

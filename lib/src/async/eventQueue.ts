@@ -1,10 +1,16 @@
-/** A bounded, single-consumer async queue: one per `events()` consumer of an informer, or per subscriber. */
+/**
+ * A bounded, single-consumer async queue: one per `events()` consumer of an informer, or per subscriber of a stream.
+ * The producer pushes without ever blocking; a consumer that falls more than `bufferSize` items behind fails.
+ */
 
-/** thrown from an `events()` iterator whose consumer fell more than `bufferSize` events behind */
-export class InformerOverflowError extends Error {
-  constructor(bufferSize: number) {
-    super(`informer events consumer fell more than ${bufferSize} events behind; resync from the cache`);
-    this.name = 'InformerOverflowError';
+/** the default error of a consumer that fell more than `bufferSize` items behind (lib/kube's informers pass their own) */
+export class QueueOverflowError extends Error {
+  constructor(
+    readonly bufferSize: number,
+    message = `queue consumer fell more than ${bufferSize} items behind`,
+  ) {
+    super(message);
+    this.name = 'QueueOverflowError';
   }
 }
 
@@ -18,15 +24,15 @@ export class EventQueue<E> implements AsyncIterableIterator<E> {
   /**
    * @param bufferSize items kept for a slow consumer before it fails
    * @param onClose called once when the stream ends (by end(), return() or overflow)
-   * @param overflowError the error the consumer gets on overflow @default InformerOverflowError
+   * @param overflowError the error the consumer gets on overflow @default QueueOverflowError
    */
   constructor(
     private readonly bufferSize: number,
     private readonly onClose: () => void,
-    private readonly overflowError: (bufferSize: number) => Error = (n) => new InformerOverflowError(n),
+    private readonly overflowError: (bufferSize: number) => Error = (n) => new QueueOverflowError(n),
   ) {}
 
-  /** called by the informer; never throws, never blocks */
+  /** called by the producer; never throws, never blocks */
   push(item: E): void {
     if (this.ended) return;
     if (this.waiter) {
@@ -42,7 +48,7 @@ export class EventQueue<E> implements AsyncIterableIterator<E> {
     this.items.push(item);
   }
 
-  /** end the stream after the buffered items (informer stopped) */
+  /** end the stream after the buffered items (the producer stopped) */
   end(): void {
     if (this.ended) return;
     this.ended = true;

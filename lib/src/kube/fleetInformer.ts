@@ -1,10 +1,11 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 
+import { EventQueue } from '../async/index.ts';
 import type { BackoffOptions } from './backoff.ts';
 import type { ClusterRegistry, ClusterRegistryEvent, RegisteredCluster } from './clusterRegistry.ts';
-import { EventQueue } from './eventQueue.ts';
 import { createInformer } from './informer.ts';
 import { objectKey } from './informerCache.ts';
+import { InformerOverflowError } from './informerOverflowError.ts';
 import type { Informer, InformerEvent, InformerLogger } from './informerTypes.ts';
 
 /** One informer per (cluster, resource) for every cluster in a ClusterRegistry, following clusters as they come and go. */
@@ -277,10 +278,14 @@ export function createFleetInformer<T extends KubernetesObject>(
     events(eventsOptions = {}) {
       const filter = eventsOptions.filter;
       let unsubscribe: () => void = () => undefined;
-      const queue = new EventQueue<FleetEvent<T>>(eventsOptions.bufferSize ?? 10_000, () => {
-        unsubscribe();
-        queues.delete(queue);
-      });
+      const queue = new EventQueue<FleetEvent<T>>(
+        eventsOptions.bufferSize ?? 10_000,
+        () => {
+          unsubscribe();
+          queues.delete(queue);
+        },
+        (n) => new InformerOverflowError(n),
+      );
       if (stopped) {
         queue.end();
         return queue;

@@ -10,7 +10,7 @@ export type {
   InformerStats,
 } from './informerTypes.ts';
 export type { BackoffOptions } from './backoff.ts';
-export { EventQueue, InformerOverflowError } from './eventQueue.ts';
+export { InformerOverflowError } from './informerOverflowError.ts';
 export { KubeHttpError } from './listPages.ts';
 export { followLogs, type FollowLogsOptions } from './followLogs.ts';
 export {

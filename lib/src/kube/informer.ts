@@ -1,8 +1,9 @@
 import { type KubernetesObject, Watch } from '@kubernetes/client-node';
 
+import { EventQueue } from '../async/index.ts';
 import { abortableDelay, Backoff } from './backoff.ts';
-import { EventQueue } from './eventQueue.ts';
 import { IndexedCache, keyOf, objectKey } from './informerCache.ts';
+import { InformerOverflowError } from './informerOverflowError.ts';
 import type {
   EventsOptions,
   Informer,
@@ -146,10 +147,14 @@ class InformerImpl<T extends KubernetesObject> implements Informer<T> {
   events(options: EventsOptions<T> = {}): AsyncIterableIterator<InformerEvent<T>> {
     const filter = options.filter;
     let unsubscribe: () => void = () => undefined;
-    const queue = new EventQueue<InformerEvent<T>>(options.bufferSize ?? 10_000, () => {
-      unsubscribe();
-      this.queues.delete(queue);
-    });
+    const queue = new EventQueue<InformerEvent<T>>(
+      options.bufferSize ?? 10_000,
+      () => {
+        unsubscribe();
+        this.queues.delete(queue);
+      },
+      (n) => new InformerOverflowError(n),
+    );
     if (this.stopped) {
       queue.end();
       return queue;

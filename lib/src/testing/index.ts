@@ -57,3 +57,7 @@ export function asUser<T extends { query: string; variables?: Record<string, unk
 ): T & { extensions: { identity: Record<string, string> } } {
   return { ...payload, extensions: { identity: signedHeaders(user, secret) } };
 }
+export { createTestFleet } from './fleet.ts';
+
+export { waitFor } from './waitFor.ts';
+export { createLeftovers, type Dispose, type Leftovers } from './leftovers.ts';

@@ -1,0 +1,1 @@
+export { EventQueue, QueueOverflowError } from './eventQueue.ts';
