@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 
 import { stringify } from 'yaml';
 
+import { findKubectl } from '../../tests/harness/clients.ts';
 import {
   createKubeSim,
   type KubeObject,
@@ -18,7 +19,12 @@ import {
 import { groupResource } from '../src/types.ts';
 import { waitFor as pollUntil } from './support.ts';
 
-/** Drives a kube-sim with the real kubectl binary on PATH (shared by the kubectl*.test.ts files). */
+/**
+ * Drives a kube-sim with a real kubectl (shared by the kubectl*.test.ts files and the kubectl parts of others). Which
+ * kubectl is tests/harness/clients.ts's choice: FLEETGRAPH_KUBECTL when set, else the packaged 1.32 (the modern client
+ * the suites are written for, whatever the machine has installed), else a kubectl on PATH. Older clients stay covered
+ * by opting in: FLEETGRAPH_KUBECTL=kubectl runs the suites with the machine's one (Debian's 1.20 in .ci/run).
+ */
 
 const execFileAsync = promisify(execFile);
 
@@ -47,14 +53,22 @@ interface ExecError {
 
 const isExecError = (e: unknown): e is ExecError => typeof e === 'object' && e !== null && 'stderr' in e;
 
-/** true when a kubectl binary can be run */
+/**
+ * true when there is a kubectl for this machine, false (the suites skip) only where there is none at all: no
+ * FLEETGRAPH_KUBECTL, no packaged one for this platform, none on PATH. One that is there and does not run throws, so
+ * the suites fail instead of skipping.
+ */
 export async function kubectlAvailable(): Promise<boolean> {
-  try {
-    await execFileAsync('kubectl', ['version', '--client'], { timeout: 15_000 });
-    return true;
-  } catch {
-    return false;
-  }
+  const kubectl = await findKubectl();
+  if (!kubectl) return false;
+  await execFileAsync(kubectl.path, ['version', '--client'], { timeout: 15_000 });
+  return true;
+}
+
+async function kubectlPath(): Promise<string> {
+  const kubectl = await findKubectl();
+  if (!kubectl) throw new Error('no kubectl: set FLEETGRAPH_KUBECTL, or put one on PATH');
+  return kubectl.path;
 }
 
 /** Poll `probe` until it returns something other than undefined/false (support.ts's waitFor, label first). */
@@ -161,14 +175,17 @@ export class KubectlHarness {
     readonly sim: KubeSim,
     readonly dir: string,
     readonly kubeconfigPath: string,
+    /** the kubectl executable this harness runs */
+    readonly kubectl: string,
   ) {}
 
   static async start(options: KubeSimOptions = {}): Promise<KubectlHarness> {
+    const kubectl = await kubectlPath();
     const dir = await mkdtemp(join(tmpdir(), 'kube-sim-kubectl-'));
     const sim = await createKubeSim(options);
     const kubeconfigPath = join(dir, 'kubeconfig');
     await writeFile(kubeconfigPath, sim.kubeconfig, { mode: 0o600 });
-    return new KubectlHarness(sim, dir, kubeconfigPath);
+    return new KubectlHarness(sim, dir, kubeconfigPath, kubectl);
   }
 
   get cluster(): SimCluster {
@@ -238,7 +255,7 @@ export class KubectlHarness {
   async run(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
     const timeout = opts.timeoutMs ?? 20_000;
     try {
-      const { stdout, stderr } = await execFileAsync('kubectl', this.argv(args, opts), {
+      const { stdout, stderr } = await execFileAsync(this.kubectl, this.argv(args, opts), {
         timeout,
         env: this.env(),
         encoding: 'utf8',
@@ -266,7 +283,7 @@ export class KubectlHarness {
 
   /** start kubectl in the background (get -w, a delete that waits) */
   spawn(args: readonly string[], opts: RunOptions = {}): KubectlProcess {
-    const child = spawn('kubectl', this.argv(args, opts), {
+    const child = spawn(this.kubectl, this.argv(args, opts), {
       env: this.env(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,35 +1,28 @@
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
-
 import { type Browser, chromium } from 'playwright-core';
 
-/** Debian's chromium: /usr/bin/chromium, or the first `chromium` on PATH. */
-export function findChromium(): string | undefined {
-  const candidates = [
-    '/usr/bin/chromium',
-    ...(process.env['PATH'] ?? '')
-      .split(delimiter)
-      .filter(Boolean)
-      .map((dir) => join(dir, 'chromium')),
-  ];
-  return candidates.find((path) => {
-    try {
-      accessSync(path, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
+import { findChromium } from './clients.ts';
 
-/** a headless Chromium, or a clear failure saying how to install one */
+/**
+ * A headless Chromium (clients.ts says which one: FLEETGRAPH_CHROMIUM, the machine's, or @sparticuz/chromium's), or a
+ * clear failure saying how to get one.
+ *
+ * Only `--no-sandbox` (the tests run as root), for every build. @sparticuz/chromium's `args` are for AWS Lambda:
+ * `--single-process`/`--no-zygote` for Lambda's process limits, and `--disable-web-security`,
+ * `--allow-running-insecure-content` and no site isolation, which would switch off the browser checks (CSP, origins)
+ * that the explorer tests rely on. Its build is chrome-headless-shell, which Playwright's default headless launch
+ * drives as is.
+ */
 export async function launchChromium(what: string): Promise<Browser> {
-  const executablePath = findChromium();
-  if (!executablePath) {
+  const client = await findChromium();
+  if (!client) {
     throw new Error(
-      `${what} needs Chromium and found none at /usr/bin/chromium or on PATH. ` +
-        "Install Debian's chromium package (apt-get install -y chromium), as .ci/run does.",
+      `${what} needs Chromium and found none: not FLEETGRAPH_CHROMIUM, /usr/bin/chromium or chromium on PATH, ` +
+        `and @sparticuz/chromium (a devDependency) is a Linux x64 build, not one for ${process.platform} ${process.arch}.`,
     );
   }
-  return chromium.launch({ executablePath, args: ['--no-sandbox'] });
+  return chromium.launch({
+    executablePath: client.path,
+    args: ['--no-sandbox'],
+    ...(client.env ? { env: client.env } : {}),
+  });
 }
