@@ -1,3 +1,4 @@
+import { FORBIDDEN } from '../errors/index.ts';
 import type { Authorizer } from './authorizer.ts';
 import type { Decision, ResourceAttributes, UserInfo } from './types.ts';
 
@@ -7,6 +8,11 @@ export interface RequestAuthz {
   can(attrs: ResourceAttributes): boolean;
   decide(attrs: ResourceAttributes): Decision;
   canSeeCluster(cluster: string): boolean;
+  /**
+   * throws FORBIDDEN unless the user may do `attrs` on a cluster they can see; the message says what was refused
+   * (`message`, or the verb and resource), never why, so it tells nothing about objects the user cannot see
+   */
+  require(attrs: ResourceAttributes, message?: string): void;
   readonly user: UserInfo;
 }
 
@@ -37,17 +43,23 @@ export function createRequestAuthz(authorizer: Authorizer, user: UserInfo): Requ
     }
     return d;
   };
+  const canSeeCluster = (cluster: string): boolean => {
+    let v = clusters.get(cluster);
+    if (v === undefined) {
+      v = authorizer.canSeeCluster(user, cluster);
+      clusters.set(cluster, v);
+    }
+    return v;
+  };
   return {
     user,
     decide,
     can: (attrs) => decide(attrs).allowed,
-    canSeeCluster(cluster) {
-      let v = clusters.get(cluster);
-      if (v === undefined) {
-        v = authorizer.canSeeCluster(user, cluster);
-        clusters.set(cluster, v);
-      }
-      return v;
+    canSeeCluster,
+    require(attrs, message) {
+      if (decide(attrs).allowed && (attrs.cluster === undefined || canSeeCluster(attrs.cluster))) return;
+      const what = `${attrs.verb} ${attrs.resource}${attrs.subresource ? `/${attrs.subresource}` : ''}`;
+      throw FORBIDDEN.err(message ?? `${user.name} may not ${what} here`);
     },
   };
 }

@@ -110,3 +110,11 @@ export const SUBSCRIPTION_OVERFLOW = defineErrorCode({
     'A subscriber fell too far behind its event stream; the subscription ended and must be opened again.',
   addedIn: '0.1.0',
 });
+
+export const CLUSTER_NOT_FOUND = defineErrorCode({
+  code: 'CLUSTER_NOT_FOUND',
+  description:
+    'No cluster of the fleet has this name (or the caller may not see it: the two are not told apart).',
+  http: 404,
+  addedIn: '0.1.0',
+});

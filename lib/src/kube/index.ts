@@ -51,3 +51,10 @@ export {
   type FleetEventsOptions,
 } from './fleetInformer.ts';
 export type { KubernetesObject } from '@kubernetes/client-node';
+export {
+  clusterKubeConfig,
+  followPodLog,
+  tailPodLog,
+  type PodLogLine,
+  type PodLogOptions,
+} from './podLog.ts';

@@ -61,3 +61,13 @@ export {
   type PageInfo,
   type PaginateOptions,
 } from './connection.ts';
+export {
+  changeStream,
+  objectsOf,
+  type ChangeEvent,
+  type ChangeSource,
+  type ChangeStreamOptions,
+  type ChangeTypeValue,
+  type ObjectChange,
+} from './changes.ts';
+export { MAX_LOG_TAIL, podLogStream, type LogLineModel, type PodLogsArgs } from './podLogs.ts';

@@ -55,3 +55,8 @@ export function labelsOf(object: KubernetesObject | undefined): Array<{ key: str
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([key, value]) => ({ key, value }));
 }
+
+/** the fleet's order as a connection key: the host first, then the members by name */
+export function fleetOrder(c: { name: string; role: ClusterRoleValue }): string {
+  return `${c.role === 'HOST' ? '0' : '1'}${c.name}`;
+}

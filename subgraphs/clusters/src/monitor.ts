@@ -1,4 +1,5 @@
 import type { ClusterRegistry, ProbeResult, RegisteredCluster } from '@fleetgraph/lib/kube';
+import type { ObjectChange } from '@fleetgraph/lib/subgraph';
 import type { Logger } from '@fleetgraph/lib/telemetry';
 
 import { type ClusterModel, type ClusterStatusModel, statusChanged } from './model.ts';
@@ -9,7 +10,8 @@ import { type ClusterModel, type ClusterStatusModel, statusChanged } from './mod
  * within one probe period plus the probe timeout.
  */
 
-export type ClusterListener = (cluster: ClusterModel) => void;
+/** a cluster appeared (its first probe finished), changed, or left the fleet (with its last state) */
+export type ClusterListener = (change: ObjectChange<ClusterModel>) => void;
 
 export interface ClusterMonitorOptions {
   registry: ClusterRegistry;
@@ -29,7 +31,7 @@ export interface ClusterMonitor extends AsyncDisposable {
   probedAll(): boolean;
   list(): ClusterModel[];
   get(name: string): ClusterModel | undefined;
-  /** called synchronously on every change, and for clusters added later; returns an unsubscribe function */
+  /** called synchronously on every change, for clusters added later and for clusters removed; returns an unsubscribe function */
   subscribe(listener: ClusterListener): () => void;
   /** applies `adjust` again to the cluster's last probed status (and publishes a change) */
   refresh(name: string): void;
@@ -62,10 +64,10 @@ export function createClusterMonitor(options: ClusterMonitorOptions): ClusterMon
   let initialRoundDone = false;
   let unsubscribeRegistry: (() => void) | undefined;
 
-  const publish = (model: ClusterModel): void => {
+  const publish = (change: ObjectChange<ClusterModel>): void => {
     for (const l of listeners) {
       try {
-        l(model);
+        l(change);
       } catch (e) {
         options.log.warn('cluster listener failed', { error: e });
       }
@@ -75,7 +77,7 @@ export function createClusterMonitor(options: ClusterMonitorOptions): ClusterMon
   const set = (next: ClusterModel): void => {
     const prev = states.get(next.name);
     states.set(next.name, next);
-    if (!prev || statusChanged(prev, next)) publish(next);
+    if (!prev || statusChanged(prev, next)) publish({ type: prev ? 'UPDATED' : 'ADDED', object: next });
   };
 
   const probeOne = (cluster: RegisteredCluster): Promise<void> => {
@@ -113,8 +115,10 @@ export function createClusterMonitor(options: ClusterMonitorOptions): ClusterMon
     async start() {
       unsubscribeRegistry = options.registry.subscribe((e) => {
         if (e.type === 'REMOVED') {
+          const last = states.get(e.cluster.name);
           states.delete(e.cluster.name);
           probed.delete(e.cluster.name);
+          if (last) publish({ type: 'REMOVED', object: last });
           return;
         }
         // a new cluster appears (in lists and to subscribers) once its first probe has finished, so every cluster

@@ -1,8 +1,7 @@
-import { BAD_USER_INPUT, FORBIDDEN } from '@fleetgraph/lib/errors';
+import { BAD_USER_INPUT, CLUSTER_NOT_FOUND, FORBIDDEN } from '@fleetgraph/lib/errors';
 
 import type { UpdateClusterInput } from './__generated__/resolvers-types.ts';
 import type { ClustersContext } from './context.ts';
-import { CLUSTER_NOT_FOUND } from './errors.ts';
 import { patchClusterObject } from './kube.ts';
 import { type ClusterModel, DESCRIPTION_ANNOTATION } from './model.ts';
 

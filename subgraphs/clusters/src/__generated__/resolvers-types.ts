@@ -152,12 +152,55 @@ export type ClusterUpgradesArgs = {
   last?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** One event of clusterChanged. */
+export type ClusterChange = {
+  __typename?: 'ClusterChange';
+  /** The cluster as it is now; null when `type` is REMOVED. */
+  cluster?: Maybe<Cluster>;
+  /** The cluster's name (set for every type, REMOVED included). */
+  name: Scalars['ID']['output'];
+  /** What happened to the cluster. */
+  type: ChangeType;
+};
+
+/** A page of clusters. */
+export type ClusterConnection = {
+  __typename?: 'ClusterConnection';
+  /** The clusters of this page, each with its cursor. */
+  edges: Array<ClusterEdge>;
+  /** The clusters of this page. */
+  nodes: Array<Cluster>;
+  /** Where this page starts and ends. */
+  pageInfo: PageInfo;
+  /** How many clusters match in all (every page). */
+  totalCount: Scalars['Int']['output'];
+};
+
 /** How the host cluster reaches a member (`spec.connection.type` of its Cluster object). */
 export type ClusterConnectionType =
   /** The host calls the member's API server with a kubeconfig (`direct`). */
   | 'DIRECT'
   /** The member connects to the host through KubeSphere's tower agent (`proxy`). */
   | 'PROXY';
+
+/** A cluster and its cursor. */
+export type ClusterEdge = {
+  __typename?: 'ClusterEdge';
+  /** Pass as `after` to continue after this cluster. */
+  cursor: Scalars['String']['output'];
+  /** The cluster. */
+  node: Cluster;
+};
+
+/** Which clusters to return. */
+export type ClusterFilter = {
+  /** Only these clusters. */
+  names?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Only clusters whose status has this phase. */
+  phase?: InputMaybe<ClusterPhase>;
+  /** Only clusters of this role. */
+  role?: InputMaybe<ClusterRole>;
+};
 
 /** The verdict of a cluster probe. */
 export type ClusterPhase =
@@ -236,6 +279,11 @@ export type ClusterUpgrade = {
   message?: Maybe<Scalars['String']['output']>;
   /** Where the upgrade is. */
   phase: ClusterUpgradePhase;
+  /**
+   * The Job's pod on the host as a Pod (from the workloads subgraph); null before the pod exists, or when the caller
+   * may not see it.
+   */
+  pod?: Maybe<Pod>;
   /** The Job's pod on the host, whose `helm` container log is the upgrade log; null before the pod exists. */
   podName?: Maybe<Scalars['String']['output']>;
   /** When the Job started (or was created, before it started). */
@@ -352,6 +400,36 @@ export type GatewayLogsArgs = {
   tail?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** A page of gateways. */
+export type GatewayConnection = {
+  __typename?: 'GatewayConnection';
+  /** The gateways of this page, each with its cursor. */
+  edges: Array<GatewayEdge>;
+  /** The gateways of this page. */
+  nodes: Array<Gateway>;
+  /** Where this page starts and ends. */
+  pageInfo: PageInfo;
+  /** How many gateways match in all (every page). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A gateway and its cursor. */
+export type GatewayEdge = {
+  __typename?: 'GatewayEdge';
+  /** Pass as `after` to continue after this one. */
+  cursor: Scalars['String']['output'];
+  /** The gateway. */
+  node: Gateway;
+};
+
+/** Which gateways to return. */
+export type GatewayFilter = {
+  /** Only gateways of these clusters. */
+  clusters?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Only gateways of this scope. */
+  scope?: InputMaybe<GatewayScope>;
+};
+
 /** One controller pod of a gateway. */
 export type GatewayPod = {
   __typename?: 'GatewayPod';
@@ -363,6 +441,11 @@ export type GatewayPod = {
   node?: Maybe<Scalars['String']['output']>;
   /** The pod's phase (Pending, Running, Succeeded, Failed, Unknown). */
   phase: Scalars['String']['output'];
+  /**
+   * The same pod as a Pod (from the workloads subgraph: phase, containers, events, logs); null when the caller may
+   * not see it.
+   */
+  pod?: Maybe<Pod>;
   /** Whether the pod is Ready. */
   ready: Scalars['Boolean']['output'];
   /** Restarts of its containers. */
@@ -681,6 +764,8 @@ export type NodeEdge = {
 
 /** Which nodes to return. */
 export type NodeFilter = {
+  /** Only nodes of these clusters (for Query.nodes; Cluster.nodes is one cluster's already). */
+  clusters?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Only nodes whose name contains this text. */
   nameContains?: InputMaybe<Scalars['String']['input']>;
   /** Only nodes that are (true) or are not (false) ready. */
@@ -724,6 +809,17 @@ export type PageInfo = {
   hasPreviousPage: Scalars['Boolean']['output'];
   /** The cursor of the page's first item; null for an empty page. */
   startCursor?: Maybe<Scalars['String']['output']>;
+};
+
+/** A pod of the fleet, owned by the workloads subgraph; the clusters subgraph only refers to it by key. */
+export type Pod = {
+  __typename?: 'Pod';
+  /** The pod's cluster. */
+  cluster: Scalars['ID']['output'];
+  /** The pod's name. */
+  name: Scalars['ID']['output'];
+  /** The pod's namespace. */
+  namespace: Scalars['ID']['output'];
 };
 
 /** A KubeSphere project: a namespace of a cluster, usually in a workspace. */
@@ -772,6 +868,8 @@ export type ProjectEdge = {
 
 /** Which projects to return. */
 export type ProjectFilter = {
+  /** Only projects of these clusters (for Query.projects; Cluster.projects is one cluster's already). */
+  clusters?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Only projects whose name contains this text. */
   nameContains?: InputMaybe<Scalars['String']['input']>;
   /** Only projects in this phase. */
@@ -802,13 +900,23 @@ export type Query = {
    */
   cluster?: Maybe<Cluster>;
   /**
-   * Every cluster of the fleet the caller may see: the host cluster first, then the member clusters by name.
+   * The clusters of the fleet the caller may see: the host cluster first, then the member clusters by name.
    * Members come from the host's cluster.kubesphere.io Cluster objects and appear or disappear as those objects
    * do. A user sees a cluster when allowed to list clusters at platform scope, when the cluster is public
    * (label `cluster.kubesphere.io/visibility=public`), when a member of a workspace placed on it, or when bound to
    * a role on it.
    */
-  clusters: Array<Cluster>;
+  clusters: ClusterConnection;
+  /**
+   * The KubeSphere gateways of the whole fleet the caller may see (see Cluster.gateways), by cluster (host first,
+   * then by name), then by name.
+   */
+  gateways: GatewayConnection;
+  /**
+   * The nodes of the whole fleet the caller may list (see Cluster.nodes), by cluster (host first, then by name), then
+   * by name: a console's node page in one request.
+   */
+  nodes: NodeConnection;
   /**
    * One project (a namespace of a cluster), or null when there is no such project or the caller may not see it (the
    * two are not told apart). A project is visible to a user who may `get namespaces` with its name in it: a platform
@@ -816,21 +924,44 @@ export type Query = {
    * bound to a role in the namespace (a project member).
    */
   project?: Maybe<Project>;
+  /** The projects of the whole fleet the caller may see (see Query.project), by cluster, then by name. */
+  projects: ProjectConnection;
   /**
    * One workspace by name, or null when there is no such workspace or the caller may not see it (the two are not
    * told apart).
    */
   workspace?: Maybe<Workspace>;
   /**
-   * Every workspace the caller may see, by name: all of them for a user allowed to list workspacetemplates at
+   * The workspaces the caller may see, by name: all of them for a user allowed to list workspacetemplates at
    * platform scope (a platform administrator), else the workspaces the user is a member of (a WorkspaceRoleBinding).
    */
-  workspaces: Array<Workspace>;
+  workspaces: WorkspaceConnection;
 };
 
 
 export type QueryClusterArgs = {
   name: Scalars['ID']['input'];
+};
+
+
+export type QueryClustersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<ClusterFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryGatewaysArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<GatewayFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryNodesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<NodeFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -840,8 +971,22 @@ export type QueryProjectArgs = {
 };
 
 
+export type QueryProjectsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<ProjectFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type QueryWorkspaceArgs = {
   name: Scalars['ID']['input'];
+};
+
+
+export type QueryWorkspacesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<WorkspaceFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** Amounts of the resources Kubernetes schedules by, with numeric companions for computing. */
@@ -895,12 +1040,19 @@ export type RollbackGatewayPayload = {
 export type Subscription = {
   __typename?: 'Subscription';
   /**
-   * The status of clusters as it changes. A new subscriber first receives the current state of every matching
-   * cluster (host first, then by name), then one event each time a cluster's status phase, readiness, reason,
-   * message, role or Kubernetes version changes, and when a cluster joins the fleet. Probes that find nothing new
-   * send nothing. Events for one cluster arrive in the order they happened. Only clusters the subscriber may see
-   * are sent, judged at each event; a cluster that becomes visible (a new binding) is sent at once with its
-   * current state.
+   * The clusters as they change, in the shape every `*Changed` subscription shares (see ChangeType). A new
+   * subscriber first receives an INITIAL event for every matching cluster it may see (host first, then by name),
+   * then ADDED when a cluster joins the fleet (once its first probe has finished), UPDATED each time a cluster's
+   * status phase, readiness, reason, message, role or Kubernetes version changes, and REMOVED when its Cluster
+   * object is deleted. Probes that find nothing new send nothing. Events for one cluster arrive in the order they
+   * happened. Visibility is judged at each event and whenever roles or bindings change: a cluster that becomes
+   * visible is sent as ADDED, one that stops being visible as REMOVED.
+   */
+  clusterChanged: ClusterChange;
+  /**
+   * The status of clusters as it changes: the `cluster` of every clusterChanged event that has one. It cannot say
+   * that a cluster went away (deleted, or no longer visible): it just goes quiet.
+   * @deprecated Use clusterChanged, which also says when a cluster is removed.
    */
   clusterStatusChanged: Cluster;
   /**
@@ -929,6 +1081,11 @@ export type Subscription = {
    * NOT_FOUND for an unknown pod; BAD_USER_INPUT for a pod with several containers and no `container`.
    */
   podLogs: LogLine;
+};
+
+
+export type SubscriptionClusterChangedArgs = {
+  names?: InputMaybe<Array<Scalars['ID']['input']>>;
 };
 
 
@@ -1090,6 +1247,36 @@ export type WorkspaceProjectsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** A page of workspaces. */
+export type WorkspaceConnection = {
+  __typename?: 'WorkspaceConnection';
+  /** The workspaces of this page, each with its cursor. */
+  edges: Array<WorkspaceEdge>;
+  /** The workspaces of this page. */
+  nodes: Array<Workspace>;
+  /** Where this page starts and ends. */
+  pageInfo: PageInfo;
+  /** How many workspaces match in all (every page). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A workspace and its cursor. */
+export type WorkspaceEdge = {
+  __typename?: 'WorkspaceEdge';
+  /** Pass as `after` to continue after this one. */
+  cursor: Scalars['String']['output'];
+  /** The workspace. */
+  node: Workspace;
+};
+
+/** Which workspaces to return. */
+export type WorkspaceFilter = {
+  /** Only workspaces placed on this cluster. */
+  cluster?: InputMaybe<Scalars['ID']['input']>;
+  /** Only workspaces whose name contains this text. */
+  nameContains?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
 
@@ -1206,7 +1393,11 @@ export type ResolversTypes = ResolversObject<{
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ClusterChange: ResolverTypeWrapper<Omit<ClusterChange, 'cluster'> & { cluster?: Maybe<ResolversTypes['Cluster']> }>;
+  ClusterConnection: ResolverTypeWrapper<Omit<ClusterConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['ClusterEdge']>, nodes: Array<ResolversTypes['Cluster']> }>;
   ClusterConnectionType: ClusterConnectionType;
+  ClusterEdge: ResolverTypeWrapper<Omit<ClusterEdge, 'node'> & { node: ResolversTypes['Cluster'] }>;
+  ClusterFilter: ClusterFilter;
   ClusterPhase: ClusterPhase;
   ClusterRole: ClusterRole;
   ClusterStatus: ResolverTypeWrapper<ClusterStatusModel>;
@@ -1220,6 +1411,9 @@ export type ResolversTypes = ResolversObject<{
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Duration: ResolverTypeWrapper<Scalars['Duration']['output']>;
   Gateway: ResolverTypeWrapper<GatewayModel>;
+  GatewayConnection: ResolverTypeWrapper<Omit<GatewayConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['GatewayEdge']>, nodes: Array<ResolversTypes['Gateway']> }>;
+  GatewayEdge: ResolverTypeWrapper<Omit<GatewayEdge, 'node'> & { node: ResolversTypes['Gateway'] }>;
+  GatewayFilter: GatewayFilter;
   GatewayPod: ResolverTypeWrapper<GatewayPodModel>;
   GatewayReplicas: ResolverTypeWrapper<GatewayReplicasModel>;
   GatewayRolloutEvent: ResolverTypeWrapper<GatewayRolloutEventModel>;
@@ -1245,6 +1439,7 @@ export type ResolversTypes = ResolversObject<{
   ObjectReference: ResolverTypeWrapper<ObjectReference>;
   OrderDirection: OrderDirection;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  Pod: ResolverTypeWrapper<Pod>;
   Project: ResolverTypeWrapper<ProjectModel>;
   ProjectConnection: ResolverTypeWrapper<Omit<ProjectConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['ProjectEdge']>, nodes: Array<ResolversTypes['Project']> }>;
   ProjectEdge: ResolverTypeWrapper<Omit<ProjectEdge, 'node'> & { node: ResolversTypes['Project'] }>;
@@ -1269,6 +1464,9 @@ export type ResolversTypes = ResolversObject<{
   UpgradeGatewayPayload: ResolverTypeWrapper<Omit<UpgradeGatewayPayload, 'gateway'> & { gateway: ResolversTypes['Gateway'] }>;
   Warning: ResolverTypeWrapper<Warning>;
   Workspace: ResolverTypeWrapper<WorkspaceModel>;
+  WorkspaceConnection: ResolverTypeWrapper<Omit<WorkspaceConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['WorkspaceEdge']>, nodes: Array<ResolversTypes['Workspace']> }>;
+  WorkspaceEdge: ResolverTypeWrapper<Omit<WorkspaceEdge, 'node'> & { node: ResolversTypes['Workspace'] }>;
+  WorkspaceFilter: WorkspaceFilter;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -1277,6 +1475,10 @@ export type ResolversParentTypes = ResolversObject<{
   String: Scalars['String']['output'];
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  ClusterChange: Omit<ClusterChange, 'cluster'> & { cluster?: Maybe<ResolversParentTypes['Cluster']> };
+  ClusterConnection: Omit<ClusterConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['ClusterEdge']>, nodes: Array<ResolversParentTypes['Cluster']> };
+  ClusterEdge: Omit<ClusterEdge, 'node'> & { node: ResolversParentTypes['Cluster'] };
+  ClusterFilter: ClusterFilter;
   ClusterStatus: ClusterStatusModel;
   Float: Scalars['Float']['output'];
   Boolean: Scalars['Boolean']['output'];
@@ -1286,6 +1488,9 @@ export type ResolversParentTypes = ResolversObject<{
   DateTime: Scalars['DateTime']['output'];
   Duration: Scalars['Duration']['output'];
   Gateway: GatewayModel;
+  GatewayConnection: Omit<GatewayConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['GatewayEdge']>, nodes: Array<ResolversParentTypes['Gateway']> };
+  GatewayEdge: Omit<GatewayEdge, 'node'> & { node: ResolversParentTypes['Gateway'] };
+  GatewayFilter: GatewayFilter;
   GatewayPod: GatewayPodModel;
   GatewayReplicas: GatewayReplicasModel;
   GatewayRolloutEvent: GatewayRolloutEventModel;
@@ -1307,6 +1512,7 @@ export type ResolversParentTypes = ResolversObject<{
   NodeFilter: NodeFilter;
   ObjectReference: ObjectReference;
   PageInfo: PageInfo;
+  Pod: Pod;
   Project: ProjectModel;
   ProjectConnection: Omit<ProjectConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['ProjectEdge']>, nodes: Array<ResolversParentTypes['Project']> };
   ProjectEdge: Omit<ProjectEdge, 'node'> & { node: ResolversParentTypes['Project'] };
@@ -1330,6 +1536,9 @@ export type ResolversParentTypes = ResolversObject<{
   UpgradeGatewayPayload: Omit<UpgradeGatewayPayload, 'gateway'> & { gateway: ResolversParentTypes['Gateway'] };
   Warning: Warning;
   Workspace: WorkspaceModel;
+  WorkspaceConnection: Omit<WorkspaceConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['WorkspaceEdge']>, nodes: Array<ResolversParentTypes['Workspace']> };
+  WorkspaceEdge: Omit<WorkspaceEdge, 'node'> & { node: ResolversParentTypes['Workspace'] };
+  WorkspaceFilter: WorkspaceFilter;
 }>;
 
 export type ClusterResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Cluster'] = ResolversParentTypes['Cluster'], FederationReferenceType extends FederationReferenceTypes['Cluster'] = FederationReferenceTypes['Cluster']> = ResolversObject<{
@@ -1355,6 +1564,24 @@ export type ClusterResolvers<ContextType = ClustersContext, ParentType extends R
   workspaces?: Resolver<Array<ResolversTypes['Workspace']>, ParentType, ContextType>;
 }>;
 
+export type ClusterChangeResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['ClusterChange'] = ResolversParentTypes['ClusterChange']> = ResolversObject<{
+  cluster?: Resolver<Maybe<ResolversTypes['Cluster']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['ChangeType'], ParentType, ContextType>;
+}>;
+
+export type ClusterConnectionResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['ClusterConnection'] = ResolversParentTypes['ClusterConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['ClusterEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['Cluster']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type ClusterEdgeResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['ClusterEdge'] = ResolversParentTypes['ClusterEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Cluster'], ParentType, ContextType>;
+}>;
+
 export type ClusterStatusResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['ClusterStatus'] = ResolversParentTypes['ClusterStatus']> = ResolversObject<{
   lastProbeTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1373,6 +1600,7 @@ export type ClusterUpgradeResolvers<ContextType = ClustersContext, ParentType ex
   jobName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   phase?: Resolver<ResolversTypes['ClusterUpgradePhase'], ParentType, ContextType>;
+  pod?: Resolver<Maybe<ResolversTypes['Pod']>, ParentType, ContextType>;
   podName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   toVersion?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1417,11 +1645,24 @@ export type GatewayResolvers<ContextType = ClustersContext, ParentType extends R
   version?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type GatewayConnectionResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['GatewayConnection'] = ResolversParentTypes['GatewayConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['GatewayEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['Gateway']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type GatewayEdgeResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['GatewayEdge'] = ResolversParentTypes['GatewayEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Gateway'], ParentType, ContextType>;
+}>;
+
 export type GatewayPodResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['GatewayPod'] = ResolversParentTypes['GatewayPod']> = ResolversObject<{
   image?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   node?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   phase?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pod?: Resolver<Maybe<ResolversTypes['Pod']>, ParentType, ContextType>;
   ready?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   restarts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   startedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -1548,6 +1789,12 @@ export type PageInfoResolvers<ContextType = ClustersContext, ParentType extends 
   startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type PodResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Pod'] = ResolversParentTypes['Pod']> = ResolversObject<{
+  cluster?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  namespace?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type ProjectResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Project'] = ResolversParentTypes['Project'], FederationReferenceType extends FederationReferenceTypes['Project'] = FederationReferenceTypes['Project']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Project']> | FederationReferenceType, FederationReferenceType, ContextType>;
   cluster?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1581,10 +1828,13 @@ export interface QuantityScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 
 export type QueryResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   cluster?: Resolver<Maybe<ResolversTypes['Cluster']>, ParentType, ContextType, RequireFields<QueryClusterArgs, 'name'>>;
-  clusters?: Resolver<Array<ResolversTypes['Cluster']>, ParentType, ContextType>;
+  clusters?: Resolver<ResolversTypes['ClusterConnection'], ParentType, ContextType, Partial<QueryClustersArgs>>;
+  gateways?: Resolver<ResolversTypes['GatewayConnection'], ParentType, ContextType, Partial<QueryGatewaysArgs>>;
+  nodes?: Resolver<ResolversTypes['NodeConnection'], ParentType, ContextType, Partial<QueryNodesArgs>>;
   project?: Resolver<Maybe<ResolversTypes['Project']>, ParentType, ContextType, RequireFields<QueryProjectArgs, 'cluster' | 'name'>>;
+  projects?: Resolver<ResolversTypes['ProjectConnection'], ParentType, ContextType, Partial<QueryProjectsArgs>>;
   workspace?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, ContextType, RequireFields<QueryWorkspaceArgs, 'name'>>;
-  workspaces?: Resolver<Array<ResolversTypes['Workspace']>, ParentType, ContextType>;
+  workspaces?: Resolver<ResolversTypes['WorkspaceConnection'], ParentType, ContextType, Partial<QueryWorkspacesArgs>>;
 }>;
 
 export type ResourceListResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['ResourceList'] = ResolversParentTypes['ResourceList']> = ResolversObject<{
@@ -1607,6 +1857,7 @@ export type RollbackGatewayPayloadResolvers<ContextType = ClustersContext, Paren
 }>;
 
 export type SubscriptionResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  clusterChanged?: SubscriptionResolver<ResolversTypes['ClusterChange'], "clusterChanged", ParentType, ContextType, Partial<SubscriptionClusterChangedArgs>>;
   clusterStatusChanged?: SubscriptionResolver<ResolversTypes['Cluster'], "clusterStatusChanged", ParentType, ContextType, Partial<SubscriptionClusterStatusChangedArgs>>;
   clusterUpgradeProgress?: SubscriptionResolver<ResolversTypes['ClusterUpgradeEvent'], "clusterUpgradeProgress", ParentType, ContextType, RequireFields<SubscriptionClusterUpgradeProgressArgs, 'upgradeId'>>;
   gatewayRollout?: SubscriptionResolver<ResolversTypes['GatewayRolloutEvent'], "gatewayRollout", ParentType, ContextType, RequireFields<SubscriptionGatewayRolloutArgs, 'cluster' | 'name' | 'namespace'>>;
@@ -1654,8 +1905,23 @@ export type WorkspaceResolvers<ContextType = ClustersContext, ParentType extends
   projects?: Resolver<ResolversTypes['ProjectConnection'], ParentType, ContextType, Partial<WorkspaceProjectsArgs>>;
 }>;
 
+export type WorkspaceConnectionResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['WorkspaceConnection'] = ResolversParentTypes['WorkspaceConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['WorkspaceEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['Workspace']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type WorkspaceEdgeResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['WorkspaceEdge'] = ResolversParentTypes['WorkspaceEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Workspace'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = ClustersContext> = ResolversObject<{
   Cluster?: ClusterResolvers<ContextType>;
+  ClusterChange?: ClusterChangeResolvers<ContextType>;
+  ClusterConnection?: ClusterConnectionResolvers<ContextType>;
+  ClusterEdge?: ClusterEdgeResolvers<ContextType>;
   ClusterStatus?: ClusterStatusResolvers<ContextType>;
   ClusterUpgrade?: ClusterUpgradeResolvers<ContextType>;
   ClusterUpgradeEvent?: ClusterUpgradeEventResolvers<ContextType>;
@@ -1663,6 +1929,8 @@ export type Resolvers<ContextType = ClustersContext> = ResolversObject<{
   DateTime?: GraphQLScalarType;
   Duration?: GraphQLScalarType;
   Gateway?: GatewayResolvers<ContextType>;
+  GatewayConnection?: GatewayConnectionResolvers<ContextType>;
+  GatewayEdge?: GatewayEdgeResolvers<ContextType>;
   GatewayPod?: GatewayPodResolvers<ContextType>;
   GatewayReplicas?: GatewayReplicasResolvers<ContextType>;
   GatewayRolloutEvent?: GatewayRolloutEventResolvers<ContextType>;
@@ -1680,6 +1948,7 @@ export type Resolvers<ContextType = ClustersContext> = ResolversObject<{
   NodeEdge?: NodeEdgeResolvers<ContextType>;
   ObjectReference?: ObjectReferenceResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Pod?: PodResolvers<ContextType>;
   Project?: ProjectResolvers<ContextType>;
   ProjectConnection?: ProjectConnectionResolvers<ContextType>;
   ProjectEdge?: ProjectEdgeResolvers<ContextType>;
@@ -1697,5 +1966,7 @@ export type Resolvers<ContextType = ClustersContext> = ResolversObject<{
   UpgradeGatewayPayload?: UpgradeGatewayPayloadResolvers<ContextType>;
   Warning?: WarningResolvers<ContextType>;
   Workspace?: WorkspaceResolvers<ContextType>;
+  WorkspaceConnection?: WorkspaceConnectionResolvers<ContextType>;
+  WorkspaceEdge?: WorkspaceEdgeResolvers<ContextType>;
 }>;
 

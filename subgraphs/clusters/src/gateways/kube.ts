@@ -3,15 +3,12 @@ import type { FleetAccess } from '@fleetgraph/lib/auth';
 import {
   type ClusterRegistry,
   type FleetInformer,
-  followLogs,
+  clusterKubeConfig,
   type KubernetesObject,
-  kubeRequest,
   patchObject,
-  toKubeError,
 } from '@fleetgraph/lib/kube';
 import type { Logger } from '@fleetgraph/lib/telemetry';
 
-import { CLUSTER_NOT_FOUND } from '../errors.ts';
 import type {
   GatewayModel,
   GatewayPodModel,
@@ -372,11 +369,7 @@ export function createGatewaySource(fleet: FleetAccess, log: Logger): GatewaySou
   };
 }
 
-function kubeConfigOf(registry: ClusterRegistry, cluster: string) {
-  const kc = registry.get(cluster)?.kubeConfig;
-  if (!kc) throw CLUSTER_NOT_FOUND.err(`no cluster "${cluster}"`, { extensions: { name: cluster } });
-  return kc;
-}
+const kubeConfigOf = clusterKubeConfig;
 
 /** a JSON patch (RFC 6902) on a gateway's Deployment, as `user` */
 export async function patchDeployment(
@@ -408,60 +401,4 @@ export async function patchGateway(
     patch,
     { type: 'merge', cluster, impersonate: { user: user.name, groups: user.groups } },
   );
-}
-
-export interface PodLogLine {
-  time: string | null;
-  text: string;
-}
-
-const splitTimestamp = (raw: string): PodLogLine => {
-  const space = raw.indexOf(' ');
-  return space < 0 ? { time: raw, text: '' } : { time: raw.slice(0, space), text: raw.slice(space + 1) };
-};
-
-/** the last `tail` lines of a container's log, with their timestamps */
-export async function tailLog(
-  registry: ClusterRegistry,
-  cluster: string,
-  namespace: string,
-  pod: string,
-  container: string | undefined,
-  tail: number,
-): Promise<PodLogLine[]> {
-  const q = new URLSearchParams({ timestamps: 'true', tailLines: String(tail) });
-  if (container) q.set('container', container);
-  try {
-    const text = await kubeRequest<unknown>(
-      kubeConfigOf(registry, cluster),
-      `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log?${q.toString()}`,
-      { timeoutMs: 10_000 },
-    );
-    return String(text ?? '')
-      .split('\n')
-      .filter((l) => l !== '')
-      .map(splitTimestamp);
-  } catch (e) {
-    throw toKubeError(e, { cluster });
-  }
-}
-
-/** a container's log followed: the last `tailLines` lines, then new ones, until the container ends or `signal` */
-export async function* followPodLog(
-  registry: ClusterRegistry,
-  cluster: string,
-  options: { namespace: string; pod: string; container?: string; tailLines: number; signal: AbortSignal },
-): AsyncGenerator<PodLogLine, void, undefined> {
-  for await (const raw of followLogs({
-    kubeConfig: kubeConfigOf(registry, cluster),
-    namespace: options.namespace,
-    pod: options.pod,
-    tailLines: options.tailLines,
-    timestamps: true,
-    signal: options.signal,
-    cluster,
-    ...(options.container !== undefined ? { container: options.container } : {}),
-  })) {
-    yield splitTimestamp(raw);
-  }
 }

@@ -1,13 +1,13 @@
 import { EventQueue } from '@fleetgraph/lib/async';
-import { BAD_USER_INPUT, FORBIDDEN, SUBSCRIPTION_OVERFLOW } from '@fleetgraph/lib/errors';
+import { SUBSCRIPTION_OVERFLOW } from '@fleetgraph/lib/errors';
 
 import type { ClustersContext } from '../context.ts';
 import { GATEWAY_NOT_FOUND } from '../errors.ts';
-import { followPodLog, GATEWAY_NAMESPACE } from './kube.ts';
+import { GATEWAY_NAMESPACE } from './kube.ts';
 import { type GatewayModel, type GatewayRolloutEventModel, isSettled } from './model.ts';
 import { canSeeGateway } from './visibility.ts';
 
-/** gatewayRollout and podLogs: the gateway subscriptions. */
+/** gatewayRollout: the gateway rollout subscription. */
 
 const BUFFER = 1000;
 const overflow = (n: number) =>
@@ -64,73 +64,4 @@ export function gatewayRollout(
   });
   offer(first);
   return queue;
-}
-
-const MAX_TAIL = 10_000;
-
-/**
- * podLogs: authorize `get pods/log` in the namespace, then the container's last `tailLines` lines and each new
- * one, numbered from 1; ends when the container ends.
- */
-export function podLogs(
-  ctx: ClustersContext,
-  args: {
-    cluster: string;
-    namespace: string;
-    pod: string;
-    container?: string | null;
-    tailLines?: number | null;
-  },
-): AsyncGenerator<LogLineModel, void, undefined> {
-  const { cluster, namespace, pod } = args;
-  const tailLines = args.tailLines ?? 100;
-  if (tailLines < 0 || tailLines > MAX_TAIL)
-    throw BAD_USER_INPUT.err(`tailLines must be between 0 and ${MAX_TAIL}`, { field: 'tailLines' });
-  const decision = ctx.authz.decide({
-    verb: 'get',
-    apiGroup: '',
-    resource: 'pods',
-    subresource: 'log',
-    name: pod,
-    scope: 'namespace',
-    cluster,
-    namespace,
-  });
-  if (!decision.allowed || !ctx.authz.canSeeCluster(cluster)) {
-    throw FORBIDDEN.err(
-      `${ctx.user.name} may not read the logs of pods in ${namespace} on cluster "${cluster}"`,
-      {
-        extensions: { reason: decision.reason },
-      },
-    );
-  }
-  return follow(ctx, { ...args, tailLines });
-}
-
-interface LogLineModel {
-  seq: number;
-  time: string | null;
-  text: string;
-}
-
-async function* follow(
-  ctx: ClustersContext,
-  args: { cluster: string; namespace: string; pod: string; container?: string | null; tailLines: number },
-): AsyncGenerator<LogLineModel, void, undefined> {
-  const { cluster, namespace, pod, tailLines } = args;
-  const stop = new AbortController();
-  let seq = 0;
-  try {
-    for await (const line of followPodLog(ctx.registry, cluster, {
-      namespace,
-      pod,
-      tailLines,
-      signal: stop.signal,
-      ...(args.container ? { container: args.container } : {}),
-    })) {
-      yield { seq: ++seq, time: line.time, text: line.text };
-    }
-  } finally {
-    stop.abort();
-  }
 }

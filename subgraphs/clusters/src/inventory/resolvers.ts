@@ -1,6 +1,8 @@
-import { paginate } from '@fleetgraph/lib/subgraph';
+import { connectionFrom, paginate } from '@fleetgraph/lib/subgraph';
 
-import type { Resolvers } from '../__generated__/resolvers-types.ts';
+import type { NodeFilter, ProjectFilter, Resolvers } from '../__generated__/resolvers-types.ts';
+import type { ClustersContext } from '../context.ts';
+import { type ClusterModel, fleetOrder } from '../model.ts';
 import { clusterSpecOf } from '../kube.ts';
 import type { NodeModel, ProjectModel } from './model.ts';
 import { canGetNode, canListNodes, canSeeProject, canSeeWorkspace, visibleProject } from './visibility.ts';
@@ -19,10 +21,62 @@ const byKey =
     return x < y ? -1 : x > y ? 1 : 0;
   };
 
+function filterNodes(nodes: NodeModel[], filter: NodeFilter | null | undefined): NodeModel[] {
+  let out = nodes;
+  if (filter?.ready != null) out = out.filter((n) => n.ready === filter.ready);
+  if (filter?.role != null) out = out.filter((n) => n.roles.includes(filter.role ?? ''));
+  if (filter?.nameContains) out = out.filter((n) => n.name.includes(filter.nameContains ?? ''));
+  return out;
+}
+
+function filterProjects(projects: ProjectModel[], filter: ProjectFilter | null | undefined): ProjectModel[] {
+  let out = projects;
+  if (filter?.workspace != null) out = out.filter((p) => p.workspaceName === filter.workspace);
+  if (filter?.phase != null) out = out.filter((p) => p.status.phase === filter.phase);
+  if (filter?.nameContains) out = out.filter((p) => p.name.includes(filter.nameContains ?? ''));
+  return out;
+}
+
+/** the clusters the caller may see (of `names`, when given), host first, then by name */
+function fleetClusters(ctx: ClustersContext, names: readonly string[] | null | undefined): ClusterModel[] {
+  const wanted = names ? new Set(names) : undefined;
+  return ctx.monitor.list().filter((c) => (!wanted || wanted.has(c.name)) && ctx.authz.canSeeCluster(c.name));
+}
+
+/** a fleet-wide connection key: the cluster's place in the fleet, then the object's own key */
+function inFleet<T extends { cluster: string }>(
+  ctx: ClustersContext,
+  own: (t: T) => string,
+): (t: T) => string {
+  return (t) => {
+    const c = ctx.monitor.get(t.cluster);
+    return `${c ? fleetOrder(c) : `1${t.cluster}`}\u0000${own(t)}`;
+  };
+}
+
 const inventoryQuery: NonNullable<Resolvers['Query']> = {
   project: (_root, { cluster, name }, ctx) =>
     canSeeProject(ctx, cluster, name) ? (ctx.inventory.project(cluster, name) ?? null) : null,
-  workspaces: (_root, _args, ctx) => ctx.inventory.workspaces().filter((w) => canSeeWorkspace(ctx, w.name)),
+  workspaces: (_root, { first, after, filter }, ctx) => {
+    let workspaces = ctx.inventory.workspaces().filter((w) => canSeeWorkspace(ctx, w.name));
+    if (filter?.nameContains)
+      workspaces = workspaces.filter((w) => w.name.includes(filter.nameContains ?? ''));
+    if (filter?.cluster != null)
+      workspaces = workspaces.filter((w) => ctx.inventory.placement(w.name).includes(filter.cluster ?? ''));
+    return paginate(workspaces, { key: (w) => w.name, first, after });
+  },
+  nodes: (_root, { first, after, filter }, ctx) => {
+    const nodes = fleetClusters(ctx, filter?.clusters).flatMap((c) =>
+      canListNodes(ctx, c.name) ? filterNodes(ctx.inventory.nodes(c.name), filter) : [],
+    );
+    return connectionFrom(nodes, { key: inFleet(ctx, (n) => n.name), first, after });
+  },
+  projects: (_root, { first, after, filter }, ctx) => {
+    const projects = fleetClusters(ctx, filter?.clusters).flatMap((c) =>
+      filterProjects(ctx.inventory.projects(c.name).filter(visibleProject(ctx)), filter),
+    );
+    return connectionFrom(projects, { key: inFleet(ctx, (p) => p.name), first, after });
+  },
   workspace: (_root, { name }, ctx) =>
     canSeeWorkspace(ctx, name) ? (ctx.inventory.workspace(name) ?? null) : null,
 };
@@ -34,17 +88,11 @@ const inventoryCluster: NonNullable<Resolvers['Cluster']> = {
     clusterSpecOf(c.object ?? ctx.registry.get(c.name)?.object).connectionType,
   nodeCount: (c, _args, ctx) => (canListNodes(ctx, c.name) ? ctx.inventory.nodes(c.name).length : 0),
   nodes: (c, { first, after, filter }, ctx) => {
-    let nodes = canListNodes(ctx, c.name) ? ctx.inventory.nodes(c.name) : [];
-    if (filter?.ready != null) nodes = nodes.filter((n) => n.ready === filter.ready);
-    if (filter?.role != null) nodes = nodes.filter((n) => n.roles.includes(filter.role ?? ''));
-    if (filter?.nameContains) nodes = nodes.filter((n) => n.name.includes(filter.nameContains ?? ''));
+    const nodes = canListNodes(ctx, c.name) ? filterNodes(ctx.inventory.nodes(c.name), filter) : [];
     return paginate(nodes, { key: nodeKey, first, after });
   },
   projects: (c, { first, after, filter }, ctx) => {
-    let projects = ctx.inventory.projects(c.name).filter(visibleProject(ctx));
-    if (filter?.workspace != null) projects = projects.filter((p) => p.workspaceName === filter.workspace);
-    if (filter?.phase != null) projects = projects.filter((p) => p.status.phase === filter.phase);
-    if (filter?.nameContains) projects = projects.filter((p) => p.name.includes(filter.nameContains ?? ''));
+    const projects = filterProjects(ctx.inventory.projects(c.name).filter(visibleProject(ctx)), filter);
     return paginate(projects, { key: projectKey, first, after });
   },
   workspaces: (c, _args, ctx) =>

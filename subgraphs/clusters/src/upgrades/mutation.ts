@@ -1,8 +1,14 @@
-import { BAD_USER_INPUT, CLUSTER_UNREACHABLE, FORBIDDEN, TIMEOUT } from '@fleetgraph/lib/errors';
+import {
+  BAD_USER_INPUT,
+  CLUSTER_NOT_FOUND,
+  CLUSTER_UNREACHABLE,
+  FORBIDDEN,
+  TIMEOUT,
+} from '@fleetgraph/lib/errors';
 
 import type { UpgradeClusterInput } from '../__generated__/resolvers-types.ts';
 import type { ClustersContext } from '../context.ts';
-import { CLUSTER_NOT_FOUND, UPGRADE_IN_PROGRESS, VERSION_SKEW } from '../errors.ts';
+import { UPGRADE_IN_PROGRESS, VERSION_SKEW } from '../errors.ts';
 import {
   INSTALL_JOB_ANNOTATION,
   KS_CORE_ACTION_ANNOTATION,

@@ -6,7 +6,7 @@ import type {
   Resolvers,
   SubscriptionResolvers,
 } from '../__generated__/resolvers-types.ts';
-import { clusterConditionsOf, kubesphereVersionOf } from '../kube.ts';
+import { clusterConditionsOf, KS_CORE_NAMESPACE, kubesphereVersionOf } from '../kube.ts';
 import { UNPROBED } from '../model.ts';
 import { isFinished, type ClusterUpgradeEventModel } from './model.ts';
 import { upgradeCluster } from './mutation.ts';
@@ -55,5 +55,10 @@ export const upgradeTypes: Pick<Resolvers, 'ClusterUpgrade'> = {
         kubernetesVersion: null,
         status: UNPROBED,
       },
+    // the helm job runs on the host, in kubesphere-system; the workloads subgraph decides whether the caller sees it
+    pod: (u, _args, ctx) => {
+      const host = ctx.registry.host()?.name;
+      return u.podName && host ? { cluster: host, namespace: KS_CORE_NAMESPACE, name: u.podName } : null;
+    },
   },
 };

@@ -3,13 +3,66 @@ import type { FleetInformer } from '@fleetgraph/lib/kube';
 import type { DomainSource } from '@fleetgraph/lib/subgraph';
 import type { Logger } from '@fleetgraph/lib/telemetry';
 
+import type { PodModel, PodPhaseValue } from './model.ts';
+
 /** The pods feature's only Kubernetes-aware file: which resources it watches, and reads of their caches. */
 
 interface Pod {
   apiVersion?: string;
   kind?: string;
-  metadata?: { name?: string; namespace?: string };
-  status?: { phase?: string };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    creationTimestamp?: Date;
+  };
+  spec?: { nodeName?: string };
+  status?: {
+    phase?: string;
+    podIP?: string;
+    conditions?: Array<{
+      type?: string;
+      status?: string;
+      reason?: string;
+      message?: string;
+      lastTransitionTime?: string;
+    }>;
+    containerStatuses?: Array<{ restartCount?: number }>;
+  };
+}
+
+const PHASES: Record<string, PodPhaseValue> = {
+  Pending: 'PENDING',
+  Running: 'RUNNING',
+  Succeeded: 'SUCCEEDED',
+  Failed: 'FAILED',
+};
+
+export function toPod(cluster: string, p: Pod): PodModel {
+  const conditions = (p.status?.conditions ?? []).map((c) => ({
+    type: c.type ?? '',
+    status: c.status ?? 'Unknown',
+    reason: c.reason ?? null,
+    message: c.message ?? null,
+    lastTransitionTime: c.lastTransitionTime ?? null,
+  }));
+  return {
+    cluster,
+    namespace: p.metadata?.namespace ?? '',
+    name: p.metadata?.name ?? '',
+    uid: p.metadata?.uid ?? '',
+    labels: Object.entries(p.metadata?.labels ?? {})
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, value]) => ({ key, value })),
+    createdAt: new Date(p.metadata?.creationTimestamp ?? 0).toISOString(),
+    phase: PHASES[p.status?.phase ?? ''] ?? 'UNKNOWN',
+    ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
+    nodeName: p.spec?.nodeName ?? null,
+    podIP: p.status?.podIP ?? null,
+    restartCount: (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0),
+    conditions,
+  };
 }
 
 export interface PodCounts {
@@ -22,6 +75,8 @@ export interface PodSource extends DomainSource {
   has(cluster: string): boolean;
   /** counts from the cache, of the pods in namespaces `visible` admits; undefined when never listed */
   counts(cluster: string, visible: (namespace: string) => boolean): PodCounts | undefined;
+  /** one pod from the cache */
+  get(cluster: string, namespace: string, name: string): PodModel | undefined;
   /** why a cluster's pods are unavailable */
   lastError(cluster: string): string | undefined;
 }
@@ -47,6 +102,10 @@ export function createPodSource(fleet: FleetAccess, log: Logger): PodSource {
         if (p.status?.phase === 'Running') running++;
       }
       return { total, running };
+    },
+    get(cluster, namespace, name) {
+      const p = pods.get(cluster, name, namespace);
+      return p ? toPod(cluster, p) : undefined;
     },
     lastError: (cluster) => pods.clusterState(cluster)?.lastError,
   };

@@ -1,4 +1,5 @@
 import { CLUSTER_UNREACHABLE } from '@fleetgraph/lib/errors';
+import { type LogLineModel, podLogStream } from '@fleetgraph/lib/subgraph';
 
 import type { Resolvers } from '../__generated__/resolvers-types.ts';
 import type { WorkloadsContext } from '../context.ts';
@@ -24,4 +25,30 @@ export const podClusterFields: NonNullable<Resolvers['Cluster']> = {
     ctx.pods.has(ref.name) && ctx.authz.canSeeCluster(ref.name) ? { name: ref.name } : null,
   podCount: (cluster, _args, ctx) => countsOf(ctx, cluster.name).total,
   runningPodCount: (cluster, _args, ctx) => countsOf(ctx, cluster.name).running,
+};
+
+/** a pod the caller may `get` (on a cluster they can see), or null: an invisible pod and an absent one look alike */
+export const podTypes: Pick<Resolvers, 'Pod'> = {
+  Pod: {
+    __resolveReference: (ref, ctx) =>
+      ctx.authz.canSeeCluster(ref.cluster) &&
+      ctx.authz.can({
+        verb: 'get',
+        apiGroup: '',
+        resource: 'pods',
+        name: ref.name,
+        scope: 'namespace',
+        cluster: ref.cluster,
+        namespace: ref.namespace,
+      })
+        ? (ctx.pods.get(ref.cluster, ref.namespace, ref.name) ?? null)
+        : null,
+  },
+};
+
+export const podSubscriptions: NonNullable<Resolvers['Subscription']> = {
+  podLogs: {
+    subscribe: (_root, args, ctx) => podLogStream({ authz: ctx.authz, registry: ctx.fleet.registry }, args),
+    resolve: (payload: LogLineModel) => payload,
+  },
 };
