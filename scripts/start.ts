@@ -98,7 +98,7 @@ ${tokens.map((t) => `    ${t.name.padEnd(16)} ${t.groups.length ? `[${t.groups.j
   a first query (as ${tokens[0]?.name ?? 'admin'}):
     curl -s ${explorer} -H 'content-type: application/json' \\
       -H "authorization: Bearer ${first}" \\
-      -d '{"query":"{ clusters { name role kubernetesVersion status { phase } podCount } }"}'
+      -d '{"query":"{ clusters { nodes { name role kubernetesVersion status { phase } podCount } } }"}'
 
   a first subscription (paste into the explorer; first put {"Authorization": "Bearer <token>"} in its Headers tab):
     subscription { clusterStatusChanged { name status { phase reason lastProbeTime } podCount } }

@@ -182,16 +182,16 @@ describe('clusters subgraph: inventory', () => {
   });
 
   it('reads provider, group and connection type from the Cluster object', async () => {
-    const res = await gql<{ clusters: Array<Record<string, unknown>> }>(
+    const res = await gql<{ clusters: { nodes: Array<Record<string, unknown>> } }>(
       subgraph,
-      '{ clusters { name provider group connectionType } }',
+      '{ clusters { nodes { name provider group connectionType } } }',
     );
     expect(res.errors).toBeUndefined();
     const objects = sim.cluster('host').store.list('clusters.cluster.kubesphere.io') as unknown as Array<{
       metadata: { name: string; labels?: Record<string, string> };
       spec?: { provider?: string; connection?: { type?: string } };
     }>;
-    for (const c of res.data?.clusters ?? []) {
+    for (const c of res.data?.clusters.nodes ?? []) {
       const o = objects.find((x) => x.metadata.name === c['name']);
       expect(c).toEqual({
         name: c['name'],
@@ -217,29 +217,31 @@ describe('clusters subgraph: inventory', () => {
     'as %s: only the visible nodes, projects and workspaces',
     async (name, sees) => {
       const res = await gql<{
-        workspaces: { name: string; projects: { nodes: { cluster: string; name: string }[] } }[];
+        workspaces: { nodes: { name: string; projects: { nodes: { cluster: string; name: string }[] } }[] };
         clusters: {
-          name: string;
-          nodeCount: number;
-          nodes: { totalCount: number; nodes: unknown[] };
-          projects: { totalCount: number; nodes: { name: string; workspace: { name: string } | null }[] };
-        }[];
+          nodes: {
+            name: string;
+            nodeCount: number;
+            nodes: { totalCount: number; nodes: unknown[] };
+            projects: { totalCount: number; nodes: { name: string; workspace: { name: string } | null }[] };
+          }[];
+        };
       }>(
         subgraph,
-        `{ workspaces { name projects { nodes { cluster name } } }
-         clusters { name nodeCount nodes { totalCount nodes { name } } projects { totalCount nodes { name workspace { name } } } } }`,
+        `{ workspaces { nodes { name projects { nodes { cluster name } } } }
+         clusters { nodes { name nodeCount nodes { totalCount nodes { name } } projects { totalCount nodes { name workspace { name } } } } } }`,
         {},
         user(name),
       );
       expect(res.errors).toBeUndefined();
-      expect(res.data?.workspaces.map((w) => w.name)).toEqual(sees.workspaces);
-      for (const c of res.data?.clusters ?? []) {
+      expect(res.data?.workspaces.nodes.map((w) => w.name)).toEqual(sees.workspaces);
+      for (const c of res.data?.clusters.nodes ?? []) {
         expect(c.nodeCount).toBe(sees.nodes[c.name]);
         expect(c.nodes).toEqual({ totalCount: 0, nodes: [] });
         expect(c.projects.nodes.map((p) => p.name)).toEqual(sees.projects[c.name]);
         expect(c.projects.totalCount).toBe(sees.projects[c.name]?.length);
       }
-      expect(res.data?.clusters.map((c) => c.name).sort()).toEqual(Object.keys(sees.projects).sort());
+      expect(res.data?.clusters.nodes.map((c) => c.name).sort()).toEqual(Object.keys(sees.projects).sort());
       const single = await gql<Record<string, { name: string } | null>>(
         subgraph,
         `{ shop: project(cluster: "prod", name: "shop") { name } iot: project(cluster: "edge", name: "iot") { name }
@@ -264,38 +266,40 @@ describe('clusters subgraph: inventory', () => {
   );
 
   it('shows an admin every workspace, with its manager, description, clusters and projects', async () => {
-    const res = await gql<{ workspaces: unknown[]; cluster: { workspaces: { name: string }[] } }>(
+    const res = await gql<{ workspaces: { nodes: unknown[] }; cluster: { workspaces: { name: string }[] } }>(
       subgraph,
-      `{ workspaces { name manager description clusters { name } projects { totalCount nodes { cluster name workspace { name } } } }
+      `{ workspaces { nodes { name manager description clusters { name } projects { totalCount nodes { cluster name workspace { name } } } } }
          cluster(name: "prod") { workspaces { name } } }`,
     );
     expect(res.errors).toBeUndefined();
     expect(res.data).toEqual({
-      workspaces: [
-        {
-          name: 'factory',
-          manager: 'admin',
-          description: 'Plant-floor IoT',
-          clusters: [{ name: 'edge' }],
-          projects: {
-            totalCount: 1,
-            nodes: [{ cluster: 'edge', name: 'iot', workspace: { name: 'factory' } }],
+      workspaces: {
+        nodes: [
+          {
+            name: 'factory',
+            manager: 'admin',
+            description: 'Plant-floor IoT',
+            clusters: [{ name: 'edge' }],
+            projects: {
+              totalCount: 1,
+              nodes: [{ cluster: 'edge', name: 'iot', workspace: { name: 'factory' } }],
+            },
           },
-        },
-        {
-          name: 'retail',
-          manager: 'alice',
-          description: 'Online shop and payments',
-          clusters: [{ name: 'prod' }],
-          projects: {
-            totalCount: 2,
-            nodes: [
-              { cluster: 'prod', name: 'payments', workspace: { name: 'retail' } },
-              { cluster: 'prod', name: 'shop', workspace: { name: 'retail' } },
-            ],
+          {
+            name: 'retail',
+            manager: 'alice',
+            description: 'Online shop and payments',
+            clusters: [{ name: 'prod' }],
+            projects: {
+              totalCount: 2,
+              nodes: [
+                { cluster: 'prod', name: 'payments', workspace: { name: 'retail' } },
+                { cluster: 'prod', name: 'shop', workspace: { name: 'retail' } },
+              ],
+            },
           },
-        },
-      ],
+        ],
+      },
       cluster: { workspaces: [{ name: 'retail' }] },
     });
   });

@@ -81,9 +81,14 @@ export async function gql<T = Record<string, unknown>>(
 
 /** Query.clusters as `user` */
 export async function clusters(subgraph: ClustersSubgraph, user: UserInfo = ADMIN): Promise<Cluster[]> {
-  const res = await gql<{ clusters: Cluster[] }>(subgraph, `{ clusters { ${CLUSTER_FIELDS} } }`, {}, user);
+  const res = await gql<{ clusters: { nodes: Cluster[] } }>(
+    subgraph,
+    `{ clusters { nodes { ${CLUSTER_FIELDS} } } }`,
+    {},
+    user,
+  );
   expect(res.errors).toBeUndefined();
-  return res.data?.clusters ?? [];
+  return res.data?.clusters.nodes ?? [];
 }
 
 /** a graphql-ws client connected as the gateway connects (signed handshake) */

@@ -72,12 +72,13 @@ describe('the platform through the gateway', () => {
   it('answers a query that crosses the clusters and workloads subgraphs', async () => {
     const r = await query(
       stack.gatewayUrl,
-      '{ clusters { name role status { phase ready } podCount } }',
+      '{ clusters { nodes { name role status { phase ready } podCount } } }',
       undefined,
       token,
     );
     expect(r.errors).toBeUndefined();
-    const clusters = (r.data as { clusters: { name: string; role: string; podCount: number }[] }).clusters;
+    const clusters = (r.data as { clusters: { nodes: { name: string; role: string; podCount: number }[] } })
+      .clusters.nodes;
     expect(clusters.map((c) => c.name)).toEqual(['host', 'edge', 'prod']);
     expect(clusters[0]?.role).toBe('HOST');
     for (const c of clusters) expect(c.podCount).toBeGreaterThan(0);

@@ -162,12 +162,13 @@ describe('tenant isolation matrix', () => {
     it('Query.clusters lists exactly the clusters the user may see, with podCount over what it may list', async () => {
       const r = await query(
         stack.gatewayUrl,
-        '{ clusters { name podCount } }',
+        '{ clusters { nodes { name podCount } } }',
         undefined,
         tokens[c.user] ?? '',
       );
       expect(r.errors).toBeUndefined();
-      const clusters = (r.data as { clusters: { name: string; podCount: number }[] }).clusters;
+      const clusters = (r.data as { clusters: { nodes: { name: string; podCount: number }[] } }).clusters
+        .nodes;
       expect(clusters.map((x) => x.name)).toEqual(c.clusters);
       for (const x of clusters) expect(x.podCount).toBe(await podsIn(x.name, c.podNamespaces[x.name] ?? []));
     });
@@ -226,12 +227,13 @@ describe('tenant isolation matrix', () => {
     it("Cluster's version, conditions and upgrades follow the cluster's visibility", async () => {
       const r = await query(
         stack.gatewayUrl,
-        '{ clusters { name kubesphereVersion conditions { type status } upgrade { id } upgrades { id } } }',
+        '{ clusters { nodes { name kubesphereVersion conditions { type status } upgrade { id } upgrades { id } } } }',
         undefined,
         tokens[c.user] ?? '',
       );
       expect(r.errors).toBeUndefined();
-      const clusters = (r.data as { clusters: { name: string; conditions: { type: string }[] }[] }).clusters;
+      const clusters = (r.data as { clusters: { nodes: { name: string; conditions: { type: string }[] }[] } })
+        .clusters.nodes;
       expect(clusters.map((x) => x.name)).toEqual(c.clusters);
       for (const x of clusters) expect(x.conditions.map((k) => k.type)).toContain('KSCoreReady');
     });
@@ -253,7 +255,7 @@ describe('tenant isolation matrix', () => {
     it('Query.workspaces and Query.workspace show only the workspaces the user may see', async () => {
       const r = await query(
         stack.gatewayUrl,
-        `{ workspaces { name } retail: workspace(name: "retail") { name }
+        `{ workspaces { nodes { name } } retail: workspace(name: "retail") { name }
            factory: workspace(name: "factory") { name } ghost: workspace(name: "ghost") { name } }`,
         undefined,
         tokens[c.user] ?? '',
@@ -261,7 +263,7 @@ describe('tenant isolation matrix', () => {
       expect(r.errors).toBeUndefined();
       const seen = (ws: string) => (c.workspaces.includes(ws) ? { name: ws } : null);
       expect(r.data).toEqual({
-        workspaces: c.workspaces.map((name) => ({ name })),
+        workspaces: { nodes: c.workspaces.map((name) => ({ name })) },
         retail: seen('retail'),
         factory: seen('factory'),
         ghost: null,
@@ -295,8 +297,8 @@ describe('tenant isolation matrix', () => {
     it('Cluster.nodes, nodeCount and projects hold only what the user may list', async () => {
       const r = await query(
         stack.gatewayUrl,
-        `{ clusters { name nodeCount nodes(first: 20) { totalCount nodes { name } }
-           projects(first: 20) { totalCount nodes { name } } } }`,
+        `{ clusters { nodes { name nodeCount nodes(first: 20) { totalCount nodes { name } }
+           projects(first: 20) { totalCount nodes { name } } } } }`,
         undefined,
         tokens[c.user] ?? '',
       );
@@ -304,13 +306,15 @@ describe('tenant isolation matrix', () => {
       const clusters = (
         r.data as {
           clusters: {
-            name: string;
-            nodeCount: number;
-            nodes: { totalCount: number; nodes: { name: string }[] };
-            projects: { totalCount: number; nodes: { name: string }[] };
-          }[];
+            nodes: {
+              name: string;
+              nodeCount: number;
+              nodes: { totalCount: number; nodes: { name: string }[] };
+              projects: { totalCount: number; nodes: { name: string }[] };
+            }[];
+          };
         }
-      ).clusters;
+      ).clusters.nodes;
       expect(clusters.map((x) => x.name)).toEqual(c.clusters);
       for (const x of clusters) {
         const count = c.nodeCount[x.name];
@@ -517,8 +521,13 @@ describe('tenant isolation matrix', () => {
       );
       // once the revocation has reached the subgraphs (her queries no longer list prod), prod's changes stop reaching her
       await eventually(async () => {
-        const r = await query(stack.gatewayUrl, '{ clusters { name } }', undefined, tokens['mallory'] ?? '');
-        return (r.data as { clusters: unknown[] }).clusters.length === 0;
+        const r = await query(
+          stack.gatewayUrl,
+          '{ clusters { nodes { name } } }',
+          undefined,
+          tokens['mallory'] ?? '',
+        );
+        return (r.data as { clusters: { nodes: unknown[] } }).clusters.nodes.length === 0;
       });
       await kubeRequest(prod, '/__sim/offline', { method: 'POST', body: { mode: 'refuse', forMs: 1500 } });
       await reference.waitFor((e) => phaseOf(e).status.phase === 'UNREACHABLE');
@@ -534,9 +543,9 @@ describe('tenant isolation matrix', () => {
   describe('anonymous', () => {
     it('gets 401 UNAUTHENTICATED for every query and mutation', async () => {
       for (const q of [
-        '{ clusters { name } }',
+        '{ clusters { nodes { name } } }',
         '{ cluster(name: "prod") { name } }',
-        '{ workspaces { name } }',
+        '{ workspaces { nodes { name } } }',
         '{ workspace(name: "retail") { name } }',
         '{ project(cluster: "prod", name: "shop") { name } }',
         'mutation { updateCluster(input: { name: "prod", description: "x" }) { cluster { name } } }',
