@@ -38,7 +38,9 @@ function modelFiles(dir: string): string[] {
 
 /** GraphQL type name → `../<file>#<Type>Model`, for every `XModel` of the package whose X the schema declares */
 function mappersOf(src: string, sdl: string): Record<string, string> {
-  const declared = new Set([...sdl.matchAll(/^(?:type|interface|union) (\w+)/gm)].map((m) => m[1]));
+  const declared = new Set(
+    [...sdl.matchAll(/^(?:extend )?(?:type|interface|union) (\w+)/gm)].map((m) => m[1]),
+  );
   const mappers: Record<string, string> = {};
   for (const file of modelFiles(src).sort()) {
     const text = readFileSync(file, 'utf8');

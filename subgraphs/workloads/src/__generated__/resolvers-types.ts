@@ -44,7 +44,6 @@ export type ChangeType =
   /** The object changed. */
   | 'UPDATED';
 
-/** A Kubernetes cluster of the fleet (owned by the clusters subgraph); the workloads subgraph adds what runs on it. */
 export type Cluster = {
   __typename?: 'Cluster';
   /** The cluster's name. */
