@@ -21,7 +21,7 @@ import { waitFor as pollUntil } from './support.ts';
 
 /**
  * Drives a kube-sim with a real kubectl (shared by the kubectl*.test.ts files and the kubectl parts of others). Which
- * kubectl is tests/harness/clients.ts's choice: FLEETGRAPH_KUBECTL when set, else the packaged 1.32 (the modern client
+ * kubectl is tests/harness/clients.ts's choice: FLEETGRAPH_KUBECTL when set, else the packaged 1.31 (the modern client
  * the suites are written for, whatever the machine has installed), else a kubectl on PATH. Older clients stay covered
  * by opting in: FLEETGRAPH_KUBECTL=kubectl runs the suites with the machine's one (Debian's 1.20 in .ci/run).
  */
