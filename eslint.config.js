@@ -70,6 +70,19 @@ function walls(w) {
     const subgraphs =
       'The gateway reaches subgraphs over HTTP and composes from schema/, never by importing their code.';
     paths.push({ name: '@fleetgraph/lib/kube', message: kube });
+    // lib/auth (the authorizer) and lib/subgraph (the domain kit) load the Kubernetes layer: the gateway takes the
+    // signed identity from lib/identity and its HTTP host from lib/server (gateway/tests/layering.test.ts)
+    if (w.production)
+      paths.push(
+        {
+          name: '@fleetgraph/lib/auth',
+          message: `${kube} Take the signed identity from @fleetgraph/lib/identity.`,
+        },
+        {
+          name: '@fleetgraph/lib/subgraph',
+          message: `${kube} Take the HTTP host from @fleetgraph/lib/server.`,
+        },
+      );
     patterns.push(
       { regex: '^@fleetgraph/lib/(?:src/)?kube/', message: kube },
       { regex: `${REL}(?:.*/)?lib/src/kube(?:/|$)`, message: kube },

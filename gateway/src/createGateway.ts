@@ -6,14 +6,14 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { type ExecutionArgs, type ExecutionResult, print } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 
-import { GATEWAY_USER, signIdentity, type UserInfo } from '@fleetgraph/lib/auth';
+import { GATEWAY_USER, signIdentity, type UserInfo } from '@fleetgraph/lib/identity';
 import { errorCode } from '@fleetgraph/lib/errors';
 import {
   createFormatError,
   createGraphQLHost,
   handleGraphQLHttp,
   metricsPlugin,
-} from '@fleetgraph/lib/subgraph';
+} from '@fleetgraph/lib/server';
 import { type Logger, silentLogger } from '@fleetgraph/lib/telemetry';
 
 import type { AuthConfig } from './auth/config.ts';

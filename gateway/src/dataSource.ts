@@ -4,7 +4,7 @@ import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
 import { Agent, fetch as undiciFetch } from 'undici';
 
-import { signIdentity, type UserInfo } from '@fleetgraph/lib/auth';
+import { signIdentity, type UserInfo } from '@fleetgraph/lib/identity';
 
 import { SUBGRAPH_UNAVAILABLE } from './errors.ts';
 

@@ -1,4 +1,4 @@
-import { runMain } from '@fleetgraph/lib/subgraph';
+import { runMain } from '@fleetgraph/lib/server';
 
 import { loadConfig } from './config.ts';
 import { createGateway } from './createGateway.ts';

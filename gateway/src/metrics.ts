@@ -1,6 +1,6 @@
 import { Counter, Gauge } from 'prom-client';
 
-import { createOperationMetrics, type OperationMetrics } from '@fleetgraph/lib/subgraph';
+import { createOperationMetrics, type OperationMetrics } from '@fleetgraph/lib/server';
 
 /** The gateway's Prometheus metrics, served at /metrics. */
 export interface GatewayMetrics extends OperationMetrics {

@@ -1,5 +1,5 @@
 import { ConfigError, getEnvBool, getEnvNum, getEnvOptionalStr, getEnvSecret } from '@fleetgraph/lib/config';
-import { loadIdentitySecret } from '@fleetgraph/lib/subgraph';
+import { loadIdentitySecret } from '@fleetgraph/lib/server';
 
 /** Where the gateway gets the keys it verifies RS256/ES256 tokens with. */
 export type JwksSource = { kind: 'url'; url: string } | { kind: 'file'; path: string };

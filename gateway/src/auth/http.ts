@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { GraphQLError } from 'graphql';
 
-import { stripIdentityHeaders } from '@fleetgraph/lib/auth';
+import { stripIdentityHeaders } from '@fleetgraph/lib/identity';
 
 import { bearerToken, type TokenVerifier, unauthenticated, type VerifiedToken } from './verify.ts';
 

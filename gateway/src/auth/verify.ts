@@ -12,7 +12,7 @@ import {
   type JWTVerifyOptions,
 } from 'jose';
 
-import type { UserInfo } from '@fleetgraph/lib/auth';
+import type { UserInfo } from '@fleetgraph/lib/identity';
 import { UNAUTHENTICATED } from '@fleetgraph/lib/errors';
 
 import type { AuthConfig } from './config.ts';

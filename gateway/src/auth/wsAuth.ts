@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { CloseCode } from 'graphql-ws';
 import { type ExecutionResult, GraphQLError } from 'graphql';
 
-import { stripIdentityHeaders } from '@fleetgraph/lib/auth';
+import { stripIdentityHeaders } from '@fleetgraph/lib/identity';
 import type { Logger } from '@fleetgraph/lib/telemetry';
 
 import { bearerToken, type TokenVerifier, unauthenticated, type VerifiedToken } from './verify.ts';
