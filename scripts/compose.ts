@@ -4,11 +4,13 @@
  * http://localhost:<registered port>/graphql; the gateway can override each at run time. Exits 1 with composition's
  * errors.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { composeServices } from '@apollo/composition';
+import { Kind, parse } from 'graphql';
+import * as prettier from 'prettier';
 import { defaultSchemaDir, loadSubgraphTypeDefs, readSubgraphRegistry } from '@fleetgraph/lib/subgraph';
 
 /** composes the registered subgraphs of `schemaDir` */
@@ -35,9 +37,60 @@ export function writeSupergraph(schemaDir: string = defaultSchemaDir): string[] 
   return [];
 }
 
+const BEGIN = '<!-- subgraphs:begin (written by npm run compose from schema/subgraphs.json) -->';
+const END = '<!-- subgraphs:end -->';
+
+/** the README's table of subgraphs: each registered one, its port and package, and the entities it owns and extends */
+export function subgraphTable(schemaDir: string, supergraphSdl: string): string {
+  const roles = new Map<string, { owns: string[]; extends: string[] }>();
+  for (const def of parse(supergraphSdl).definitions) {
+    if (def.kind !== Kind.OBJECT_TYPE_DEFINITION) continue;
+    for (const d of def.directives ?? []) {
+      if (d.name.value !== 'join__type') continue;
+      const arg = (n: string) => d.arguments?.find((a) => a.name.value === n)?.value;
+      const key = arg('key');
+      if (!key) continue;
+      const graph = String((arg('graph') as { value: string }).value).toLowerCase();
+      const flag = (n: string) => (arg(n) as { value?: boolean } | undefined)?.value;
+      const r = roles.get(graph) ?? { owns: [], extends: [] };
+      if (flag('resolvable') === false) continue;
+      (flag('extension') ? r.extends : r.owns).push(def.name.value);
+      roles.set(graph, r);
+    }
+  }
+  const rows = readSubgraphRegistry(schemaDir).map((e) => {
+    const r = roles.get(e.name) ?? { owns: [], extends: [] };
+    const list = (xs: string[]) => (xs.length ? xs.map((x) => `\`${x}\``).join(', ') : '');
+    return `| ${e.name} | ${e.port} | \`${e.package}\` | ${list(r.owns)} | ${list(r.extends)} |`;
+  });
+  return [
+    BEGIN,
+    '',
+    '| subgraph | port when run alone | package | owns | extends |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+    END,
+  ].join('\n');
+}
+
+/** rewrites the table between the markers of `readme`, formatted as `npm run format` would */
+export async function writeReadmeTable(readme: string, table: string): Promise<void> {
+  const text = readFileSync(readme, 'utf8');
+  const start = text.indexOf(BEGIN);
+  const end = text.indexOf(END);
+  if (start < 0 || end < start) throw new Error(`${readme} has no subgraphs table markers`);
+  const next = text.slice(0, start) + table + text.slice(end + END.length);
+  const options = (await prettier.resolveConfig(readme)) ?? {};
+  writeFileSync(readme, await prettier.format(next, { ...options, filepath: readme }));
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const errors = writeSupergraph();
   for (const e of errors) console.error(`composition error: ${e}`);
   if (errors.length > 0) process.exit(1);
-  console.log('wrote schema/supergraph.graphql');
+  const sdl = readFileSync(join(defaultSchemaDir, 'supergraph.graphql'), 'utf8');
+  const readme = join(defaultSchemaDir, '..', 'README.md');
+  await writeReadmeTable(readme, subgraphTable(defaultSchemaDir, sdl));
+  console.log('wrote schema/supergraph.graphql and the subgraphs table of README.md');
 }

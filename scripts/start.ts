@@ -101,6 +101,6 @@ ${tokens.map((t) => `    ${t.name.padEnd(16)} ${t.groups.length ? `[${t.groups.j
       -d '{"query":"{ clusters { nodes { name role kubernetesVersion status { phase } podCount } } }"}'
 
   a first subscription (paste into the explorer; first put {"Authorization": "Bearer <token>"} in its Headers tab):
-    subscription { clusterStatusChanged { name status { phase reason lastProbeTime } podCount } }
+    subscription { clusterChanged { type name cluster { status { phase reason lastProbeTime } podCount } } }
 
 Ctrl-C stops everything.`);
