@@ -58,3 +58,25 @@ export {
   type PodLogLine,
   type PodLogOptions,
 } from './podLog.ts';
+export { parseQuantity } from './quantity.ts';
+export {
+  collectionPath,
+  gvrString,
+  objectPath,
+  type CollectionPathOptions,
+  type GroupVersionResource,
+  type ObjectPathOptions,
+} from './gvr.ts';
+export {
+  toConditions,
+  toLabels,
+  toResourceList,
+  toTaints,
+  type ConditionModel,
+  type KubeCondition,
+  type KubeTaint,
+  type LabelModel,
+  type ResourceListModel,
+  type ResourceQuantityModel,
+  type TaintModel,
+} from './values.ts';

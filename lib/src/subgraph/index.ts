@@ -71,3 +71,9 @@ export {
   type ObjectChange,
 } from './changes.ts';
 export { MAX_LOG_TAIL, podLogStream, type LogLineModel, type PodLogsArgs } from './podLogs.ts';
+export {
+  WRITE_WAIT_MS,
+  writeThenWait,
+  type CacheSubscribe,
+  type WriteThenWaitOptions,
+} from './writeThenWait.ts';
