@@ -1,10 +1,12 @@
 import {
   type DocumentNode,
   type GraphQLError,
+  getNamedType,
   getNullableType,
   type GraphQLSchema,
   isListType,
 } from 'graphql';
+import { DEFAULT_PAGE_SIZE } from '@fleetgraph/lib/server';
 import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 
 import { MAX_COST_EXCEEDED } from '../errors.ts';
@@ -13,6 +15,8 @@ import { MAX_COST_EXCEEDED } from '../errors.ts';
  * The cost of an operation, with graphql-query-complexity and one estimator:
  * - a field with a page-size argument (`first`, `last` or `limit`) costs that size times its children, whether it
  *   returns a list or a connection;
+ * - a field that returns a `...Connection` without one costs DEFAULT_PAGE_SIZE (the page every subgraph returns
+ *   when `first` is left out) times its children;
  * - `edges` and `nodes` of a `...Connection` type cost their children once (the connection field already counted
  *   the page size);
  * - any other list field costs DEFAULT_LIST_SIZE times its children;
@@ -33,6 +37,8 @@ export function costEstimator(defaultListSize: number): ComplexityEstimator {
       const v: unknown = args[name];
       if (typeof v === 'number' && Number.isFinite(v)) return Math.max(1, v) * children;
     }
+    if (getNamedType(field.type).name.endsWith('Connection') && !isListType(getNullableType(field.type)))
+      return DEFAULT_PAGE_SIZE * children;
     if (isListType(getNullableType(field.type))) {
       if (type.name.endsWith('Connection') && (field.name === 'edges' || field.name === 'nodes'))
         return children;

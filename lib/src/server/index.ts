@@ -26,3 +26,4 @@ export {
 export { createFormatError } from '../subgraph/formatError.ts';
 export { loadIdentitySecret } from '../subgraph/baseConfig.ts';
 export { runMain, type Runnable } from '../subgraph/runMain.ts';
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pages.ts';

@@ -1,4 +1,5 @@
 import { BAD_USER_INPUT } from '../errors/index.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../server/pages.ts';
 
 /**
  * Relay cursor connections over a list read from a cache (schema conventions: edges { cursor node }, nodes,
@@ -20,10 +21,7 @@ export interface Connection<T> {
   totalCount: number;
 }
 
-/** the page size when `first` is left out */
-export const DEFAULT_PAGE_SIZE = 100;
-/** the largest `first` a connection accepts */
-export const MAX_PAGE_SIZE = 1000;
+export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE };
 
 export interface PageArgs {
   first?: number | null | undefined;
