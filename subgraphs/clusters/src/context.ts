@@ -2,9 +2,10 @@ import type { Authorizer } from '@fleetgraph/lib/auth';
 import type { ClusterRegistry } from '@fleetgraph/lib/kube';
 import type { DomainContext } from '@fleetgraph/lib/subgraph';
 
-import type { GatewaySource } from './gateways/kube.ts';
-import type { Inventory, UpgradeSource } from './kube.ts';
-import type { ClusterMonitor } from './monitor.ts';
+import type { GatewaySource } from './gateways/gatewaySource.ts';
+import type { ClusterMonitor } from './fleet/monitor.ts';
+import type { Inventory } from './inventory/kube.ts';
+import type { UpgradeSource } from './upgrades/kube.ts';
 
 /** What the clusters subgraph's resolvers receive. */
 export interface ClustersContext extends DomainContext {

@@ -10,11 +10,13 @@ import { type Logger, silentLogger } from '@fleetgraph/lib/telemetry';
 
 import { loadConfig } from './config.ts';
 import type { ClustersContext } from './context.ts';
-import { createGatewaySource } from './gateways/kube.ts';
-import { createInventory, createUpgradeSource, probe } from './kube.ts';
-import { type ClusterMonitor, createClusterMonitor } from './monitor.ts';
+import { createGatewaySource } from './gateways/gatewaySource.ts';
+import { probe } from './fleet/kube.ts';
+import { type ClusterMonitor, createClusterMonitor } from './fleet/monitor.ts';
+import { createInventory } from './inventory/kube.ts';
 import { resolvers } from './resolvers.ts';
-import { isFinished } from './upgrades/model.ts';
+import { createUpgradeSource } from './upgrades/kube.ts';
+import { upgradingStatus } from './upgrades/model.ts';
 
 export interface ClustersSubgraphOptions {
   /** the registry, authorizer and informer pool (shared by the subgraphs of one process) */
@@ -44,18 +46,8 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
   const upgrades = createUpgradeSource(fleet.registry, { log });
   const monitor = createClusterMonitor({
     registry: fleet.registry,
-    adjust: (name, status) => {
-      const running = status.phase === 'READY' ? upgrades.list(name).find((u) => !isFinished(u)) : undefined;
-      return running
-        ? {
-            ...status,
-            phase: 'UPGRADING',
-            ready: false,
-            reason: 'Upgrading',
-            message: `KubeSphere is being upgraded${running.toVersion ? ` to ${running.toVersion}` : ''} (job ${running.id})`,
-          }
-        : status;
-    },
+    // a READY cluster whose ks-core upgrade runs is UPGRADING
+    adjust: (name, status) => upgradingStatus(status, () => upgrades.list(name)),
     probe: (cluster, signal) => probe(cluster, timeoutMs, signal),
     periodMs: options.probePeriodMs ?? 10_000,
     log,

@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@fleetgraph/lib/kube';
 
-/** The clusters subgraph's models: what resolvers return (codegen maps the GraphQL types onto these). */
+/** The Cluster entity's models: what resolvers return (codegen maps Cluster and ClusterStatus onto these). */
 
 export type ClusterRoleValue = 'HOST' | 'MEMBER';
 export type ClusterPhaseValue =
@@ -42,18 +42,6 @@ export function statusChanged(a: ClusterModel, b: ClusterModel): boolean {
     a.status.reason !== b.status.reason ||
     a.status.message !== b.status.message
   );
-}
-
-export const DESCRIPTION_ANNOTATION = 'kubesphere.io/description';
-
-export function descriptionOf(object: KubernetesObject | undefined): string | null {
-  return object?.metadata?.annotations?.[DESCRIPTION_ANNOTATION] ?? null;
-}
-
-export function labelsOf(object: KubernetesObject | undefined): Array<{ key: string; value: string }> {
-  return Object.entries(object?.metadata?.labels ?? {})
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, value]) => ({ key, value }));
 }
 
 /** the fleet's order as a connection key: the host first, then the members by name */

@@ -1,9 +1,9 @@
 import { BAD_USER_INPUT, CLUSTER_NOT_FOUND, FORBIDDEN } from '@fleetgraph/lib/errors';
 
-import type { UpdateClusterInput } from './__generated__/resolvers-types.ts';
-import type { ClustersContext } from './context.ts';
-import { patchClusterObject } from './kube.ts';
-import { type ClusterModel, DESCRIPTION_ANNOTATION } from './model.ts';
+import type { UpdateClusterInput } from '../__generated__/resolvers-types.ts';
+import type { ClustersContext } from '../context.ts';
+import { DESCRIPTION_ANNOTATION, patchClusterObject } from './kube.ts';
+import type { ClusterModel } from './model.ts';
 
 /** A Kubernetes label key: an optional DNS-subdomain prefix and a name of at most 63 characters. */
 const LABEL_KEY =

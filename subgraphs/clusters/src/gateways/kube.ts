@@ -1,13 +1,10 @@
 import type { UserInfo } from '@fleetgraph/lib/auth';
-import type { FleetAccess } from '@fleetgraph/lib/auth';
 import {
   type ClusterRegistry,
-  type FleetInformer,
   clusterKubeConfig,
   type KubernetesObject,
   patchObject,
 } from '@fleetgraph/lib/kube';
-import type { Logger } from '@fleetgraph/lib/telemetry';
 
 import type {
   GatewayModel,
@@ -20,9 +17,10 @@ import type {
 } from './model.ts';
 
 /**
- * The gateways' Kubernetes side (imports only @fleetgraph/lib/kube): KubeSphere gateway extension Gateways
+ * The gateways' Kubernetes shapes (imports only @fleetgraph/lib/kube): KubeSphere gateway extension Gateways
  * (gateway.kubesphere.io/v2alpha2, domain doc §4.3), their ingress-nginx Deployments, ReplicaSets (the rollout
- * history) and pods, all in `kubesphere-controls-system` on every cluster, and the writes and log reads.
+ * history) and pods, all in `kubesphere-controls-system` on every cluster; the mappers to the gateway models, and
+ * the writes. Which of them are watched, and the caches' reads: ./gatewaySource.ts.
  */
 
 export const GATEWAY_NAMESPACE = 'kubesphere-controls-system';
@@ -30,8 +28,8 @@ export const CONTROLLER_CONTAINER = 'controller';
 const GATEWAY_TYPE_LABEL = 'kubesphere.io/gateway-type';
 const WORKSPACE_LABEL = 'kubesphere.io/workspace';
 const NAMESPACE_KEY = 'kubesphere.io/namespace';
-const INSTANCE_LABEL = 'app.kubernetes.io/instance';
-const COMPONENT_LABEL = 'app.kubernetes.io/component';
+export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
+export const COMPONENT_LABEL = 'app.kubernetes.io/component';
 const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 /** kubectl's record of why the template changed */
 export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';
@@ -274,98 +272,6 @@ export function toGateway(
     pods,
     upgradePlan: plan,
     generation: d?.metadata?.generation ?? 0,
-  };
-}
-
-/** The gateways of every cluster, from informer caches over `kubesphere-controls-system`. */
-export interface GatewaySource {
-  start(): Promise<void>;
-  /** every informer has synced or failed once on every cluster (clusters without the Gateway CRD fail) */
-  settled(): boolean;
-  /** a cluster's gateways, by name */
-  list(cluster: string): GatewayModel[];
-  get(cluster: string, name: string): GatewayModel | undefined;
-  deployment(cluster: string, name: string): DeploymentObject | undefined;
-  replicaSets(cluster: string): ReplicaSetObject[];
-  /** called synchronously with (cluster, gateway name) after a change of the Gateway, its Deployment, RS or pods */
-  subscribe(listener: (cluster: string, name: string) => void): () => void;
-  stop(): Promise<void>;
-}
-
-export function createGatewaySource(fleet: FleetAccess, log: Logger): GatewaySource {
-  const ns = GATEWAY_NAMESPACE;
-  const informer = <T extends KubernetesObject>(path: string, gvr: string): FleetInformer<T> =>
-    fleet.informer<T>({ path, log: log.child({ gvr }) });
-  const gateways = informer<GatewayObject>(
-    `/apis/gateway.kubesphere.io/v2alpha2/namespaces/${ns}/gateways`,
-    'gateway.kubesphere.io/v2alpha2/gateways',
-  );
-  const deployments = informer<DeploymentObject>(
-    `/apis/apps/v1/namespaces/${ns}/deployments`,
-    'apps/v1/deployments',
-  );
-  const replicaSets = informer<ReplicaSetObject>(
-    `/apis/apps/v1/namespaces/${ns}/replicasets`,
-    'apps/v1/replicasets',
-  );
-  const pods = informer<PodObject>(`/api/v1/namespaces/${ns}/pods`, 'v1/pods');
-  const listeners = new Set<(cluster: string, name: string) => void>();
-  const notify = (cluster: string, name: string | undefined): void => {
-    if (!name) return;
-    for (const l of listeners) {
-      try {
-        l(cluster, name);
-      } catch (e) {
-        log.warn('gateway listener failed', { error: e });
-      }
-    }
-  };
-  const unsubscribers = [
-    gateways.subscribe((e) => notify(e.cluster, e.object.metadata?.name)),
-    deployments.subscribe((e) => notify(e.cluster, e.object.metadata?.name)),
-    replicaSets.subscribe((e) =>
-      notify(e.cluster, e.object.metadata?.ownerReferences?.find((o) => o.kind === 'Deployment')?.name),
-    ),
-    pods.subscribe((e) => notify(e.cluster, e.object.metadata?.labels?.[INSTANCE_LABEL])),
-  ];
-  const model = (cluster: string, gw: GatewayObject): GatewayModel => {
-    const name = gw.metadata?.name ?? '';
-    const d = deployments.get(cluster, name, ns);
-    const own = pods
-      .list(cluster, ns)
-      .filter(
-        (p) =>
-          p.metadata?.labels?.[INSTANCE_LABEL] === name &&
-          p.metadata?.labels?.[COMPONENT_LABEL] === 'controller',
-      );
-    return toGateway(cluster, gw, d, own, replicaSets.list(cluster, ns));
-  };
-  const all = [gateways, deployments, replicaSets, pods];
-  return {
-    async start() {
-      await Promise.all(all.map((i) => i.start()));
-    },
-    settled: () => all.every((i) => i.settled()),
-    list: (cluster) =>
-      gateways
-        .list(cluster, ns)
-        .map((g) => model(cluster, g))
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
-    get(cluster, name) {
-      const g = gateways.get(cluster, name, ns);
-      return g ? model(cluster, g) : undefined;
-    },
-    deployment: (cluster, name) => deployments.get(cluster, name, ns),
-    replicaSets: (cluster) => replicaSets.list(cluster, ns),
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    async stop() {
-      listeners.clear();
-      unsubscribers.forEach((u) => u());
-      await Promise.all(all.map((i) => i.stop()));
-    },
   };
 }
 

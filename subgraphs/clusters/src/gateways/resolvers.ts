@@ -9,7 +9,7 @@ import type {
   Resolvers,
   SubscriptionResolvers,
 } from '../__generated__/resolvers-types.ts';
-import { fleetOrder } from '../model.ts';
+import { fleetOrder } from '../fleet/model.ts';
 import { CONTROLLER_CONTAINER, GATEWAY_NAMESPACE } from './kube.ts';
 import type { GatewayRolloutEventModel } from './model.ts';
 import { rollbackGateway, upgradeGateway } from './mutation.ts';

@@ -2,8 +2,8 @@ import { connectionFrom, paginate } from '@fleetgraph/lib/subgraph';
 
 import type { NodeFilter, ProjectFilter, Resolvers } from '../__generated__/resolvers-types.ts';
 import type { ClustersContext } from '../context.ts';
-import { type ClusterModel, fleetOrder } from '../model.ts';
-import { clusterSpecOf } from '../kube.ts';
+import { type ClusterModel, fleetOrder } from '../fleet/model.ts';
+import { clusterSpecOf } from './kube.ts';
 import type { NodeModel, ProjectModel } from './model.ts';
 import { canGetNode, canListNodes, canSeeProject, canSeeWorkspace, visibleProject } from './visibility.ts';
 

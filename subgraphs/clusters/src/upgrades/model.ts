@@ -1,3 +1,5 @@
+import type { ClusterStatusModel } from '../fleet/model.ts';
+
 /** The models of member-cluster upgrades (codegen maps ClusterUpgrade, ClusterUpgradeEvent and LogLine onto these). */
 
 export type UpgradePhaseValue = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
@@ -33,6 +35,23 @@ export interface ClusterUpgradeEventModel {
 
 export const isFinished = (u: ClusterUpgradeModel): boolean =>
   u.phase === 'SUCCEEDED' || u.phase === 'FAILED';
+
+/** the monitor's adjustment: a READY cluster with an unfinished upgrade (of `upgrades`, newest first) is UPGRADING */
+export function upgradingStatus(
+  status: ClusterStatusModel,
+  upgrades: () => readonly ClusterUpgradeModel[],
+): ClusterStatusModel {
+  const running = status.phase === 'READY' ? upgrades().find((u) => !isFinished(u)) : undefined;
+  return running
+    ? {
+        ...status,
+        phase: 'UPGRADING',
+        ready: false,
+        reason: 'Upgrading',
+        message: `KubeSphere is being upgraded${running.toVersion ? ` to ${running.toVersion}` : ''} (job ${running.id})`,
+      }
+    : status;
+}
 
 /** newest first: by creation time, then by name */
 export function newestFirst(a: ClusterUpgradeModel, b: ClusterUpgradeModel): number {

@@ -9,13 +9,13 @@ import {
 import type { UpgradeClusterInput } from '../__generated__/resolvers-types.ts';
 import type { ClustersContext } from '../context.ts';
 import { UPGRADE_IN_PROGRESS, VERSION_SKEW } from '../errors.ts';
+import type { ClusterModel } from '../fleet/model.ts';
 import {
   INSTALL_JOB_ANNOTATION,
   KS_CORE_ACTION_ANNOTATION,
   kubesphereVersionOf,
   requestUpgrade,
-} from '../kube.ts';
-import type { ClusterModel } from '../model.ts';
+} from './kube.ts';
 import { compareVersions, isFinished, parseVersion, type ClusterUpgradeModel } from './model.ts';
 
 /** how long upgradeCluster waits for the host's controller to record its Helm job */

@@ -5,7 +5,7 @@ import type { ClusterRegistry } from '@fleetgraph/lib/kube';
 import type { Logger } from '@fleetgraph/lib/telemetry';
 
 import { UPGRADE_NOT_FOUND } from '../errors.ts';
-import { type TimedLine, type UpgradeSource, upgradeLog, upgradeSettled } from '../kube.ts';
+import { type TimedLine, type UpgradeSource, upgradeLog, upgradeSettled } from './kube.ts';
 import { isFinished, type ClusterUpgradeEventModel, type ClusterUpgradeModel } from './model.ts';
 
 /**

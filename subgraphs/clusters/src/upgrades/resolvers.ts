@@ -6,8 +6,8 @@ import type {
   Resolvers,
   SubscriptionResolvers,
 } from '../__generated__/resolvers-types.ts';
-import { clusterConditionsOf, KS_CORE_NAMESPACE, kubesphereVersionOf } from '../kube.ts';
-import { UNPROBED } from '../model.ts';
+import { UNPROBED } from '../fleet/model.ts';
+import { clusterConditionsOf, KS_CORE_NAMESPACE, kubesphereVersionOf } from './kube.ts';
 import { isFinished, type ClusterUpgradeEventModel } from './model.ts';
 import { upgradeCluster } from './mutation.ts';
 import { upgradeProgress } from './progress.ts';

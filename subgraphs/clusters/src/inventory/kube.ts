@@ -1,0 +1,278 @@
+import type { FleetAccess } from '@fleetgraph/lib/auth';
+import { placedClusters, type WorkspaceTemplateLike } from '@fleetgraph/lib/auth';
+import {
+  createInformer,
+  type FleetInformer,
+  type Informer,
+  type KubernetesObject,
+} from '@fleetgraph/lib/kube';
+import type { Logger } from '@fleetgraph/lib/telemetry';
+
+import type {
+  ClusterSpecModel,
+  NodeModel,
+  ProjectModel,
+  ResourceListModel,
+  WorkspaceModel,
+} from './model.ts';
+import { sortedLabels } from './model.ts';
+
+/**
+ * The inventory's Kubernetes side: nodes and namespaces of every cluster, WorkspaceTemplates on the host, what
+ * the inventory reads from a Cluster object, and the mappers to the inventory's models.
+ */
+
+interface NodeObject extends KubernetesObject {
+  spec?: {
+    unschedulable?: boolean;
+    taints?: Array<{ key?: string; value?: string; effect?: string }>;
+  };
+  status?: {
+    capacity?: Record<string, string>;
+    allocatable?: Record<string, string>;
+    conditions?: Array<{
+      type?: string;
+      status?: string;
+      reason?: string;
+      message?: string;
+      lastTransitionTime?: string;
+    }>;
+    addresses?: Array<{ type?: string; address?: string }>;
+    nodeInfo?: { kubeletVersion?: string };
+  };
+}
+
+interface NamespaceObject extends KubernetesObject {
+  status?: { phase?: string };
+}
+
+type WorkspaceTemplateObject = KubernetesObject &
+  WorkspaceTemplateLike & {
+    spec?: {
+      template?: {
+        metadata?: { annotations?: Record<string, string> };
+        spec?: { manager?: string };
+      };
+    };
+  };
+
+const WORKSPACE_LABEL = 'kubesphere.io/workspace';
+const NODE_ROLE_PREFIX = 'node-role.kubernetes.io/';
+const CLUSTER_GROUP_LABEL = 'cluster.kubesphere.io/group';
+
+/** binary (Ki…Ei) and decimal (n…E) suffixes of Kubernetes quantities */
+const QUANTITY_SUFFIX: Record<string, number> = {
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+const QUANTITY = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]?)$/;
+
+/** a Kubernetes quantity as a number (`"500m"` → 0.5, `"2Gi"` → 2147483648); null when absent or malformed */
+export function quantityValue(q: string | undefined): number | null {
+  if (q === undefined) return null;
+  const m = QUANTITY.exec(q.trim());
+  if (!m) return null;
+  return Number(m[1]) * (QUANTITY_SUFFIX[m[2] ?? ''] ?? 1);
+}
+
+function toResourceList(list: Record<string, string> | undefined): ResourceListModel {
+  const pods = quantityValue(list?.['pods']);
+  return {
+    cpu: list?.['cpu'] ?? null,
+    memory: list?.['memory'] ?? null,
+    pods: pods === null ? null : Math.floor(pods),
+    cpuCores: quantityValue(list?.['cpu']),
+    memoryBytes: quantityValue(list?.['memory']),
+  };
+}
+
+function createdAt(o: KubernetesObject): string {
+  const t = o.metadata?.creationTimestamp as unknown;
+  if (t instanceof Date) return t.toISOString();
+  return typeof t === 'string' ? t : new Date(0).toISOString();
+}
+
+export function toNode(cluster: string, o: NodeObject): NodeModel {
+  const labels = o.metadata?.labels ?? {};
+  const conditions = (o.status?.conditions ?? []).map((c) => ({
+    type: c.type ?? '',
+    status: c.status ?? 'Unknown',
+    reason: c.reason ?? null,
+    message: c.message ?? null,
+    lastTransitionTime: c.lastTransitionTime ?? null,
+  }));
+  return {
+    cluster,
+    name: o.metadata?.name ?? '',
+    uid: o.metadata?.uid ?? '',
+    labels: sortedLabels(labels),
+    createdAt: createdAt(o),
+    roles: Object.keys(labels)
+      .filter((k) => k.startsWith(NODE_ROLE_PREFIX) && k.length > NODE_ROLE_PREFIX.length)
+      .map((k) => k.slice(NODE_ROLE_PREFIX.length))
+      .sort(),
+    ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
+    conditions,
+    kubeletVersion: o.status?.nodeInfo?.kubeletVersion ?? null,
+    capacity: toResourceList(o.status?.capacity),
+    allocatable: toResourceList(o.status?.allocatable),
+    taints: (o.spec?.taints ?? []).map((t) => ({
+      key: t.key ?? '',
+      value: t.value ?? null,
+      effect: t.effect ?? '',
+    })),
+    unschedulable: o.spec?.unschedulable === true,
+    addresses: (o.status?.addresses ?? []).map((a) => ({ type: a.type ?? '', address: a.address ?? '' })),
+  };
+}
+
+export function toProject(cluster: string, o: NamespaceObject): ProjectModel {
+  return {
+    cluster,
+    name: o.metadata?.name ?? '',
+    uid: o.metadata?.uid ?? '',
+    labels: sortedLabels(o.metadata?.labels),
+    createdAt: createdAt(o),
+    workspaceName: o.metadata?.labels?.[WORKSPACE_LABEL] ?? null,
+    status: { phase: o.status?.phase === 'Terminating' ? 'TERMINATING' : 'ACTIVE' },
+  };
+}
+
+export function toWorkspace(o: WorkspaceTemplateObject): WorkspaceModel {
+  const description = 'kubesphere.io/description';
+  return {
+    name: o.metadata?.name ?? '',
+    manager: o.spec?.template?.spec?.manager ?? null,
+    description:
+      o.metadata?.annotations?.[description] ??
+      o.spec?.template?.metadata?.annotations?.[description] ??
+      null,
+  };
+}
+
+/** what the inventory reads from a Cluster object (undefined for a cluster without one) */
+export function clusterSpecOf(object: KubernetesObject | undefined): ClusterSpecModel {
+  const spec = (object as { spec?: { provider?: string; connection?: { type?: string } } } | undefined)?.spec;
+  const type = spec?.connection?.type?.toLowerCase();
+  return {
+    provider: spec?.provider || null,
+    group: object?.metadata?.labels?.[CLUSTER_GROUP_LABEL] ?? null,
+    connectionType: type === 'direct' ? 'DIRECT' : type === 'proxy' ? 'PROXY' : null,
+  };
+}
+
+/** the inventory's caches: nodes and namespaces on every cluster, WorkspaceTemplates on the host */
+export interface Inventory extends AsyncDisposable {
+  /** starts the informers (the registry must be started); resolves when each has synced or failed once */
+  start(): Promise<void>;
+  /** every informer has synced, or failed at least once (an unreachable member does not hold readiness) */
+  settled(): boolean;
+  /** the cluster's nodes, by name; empty when never listed */
+  nodes(cluster: string): NodeModel[];
+  node(cluster: string, name: string): NodeModel | undefined;
+  /** the cluster's namespaces, by name; empty when never listed */
+  projects(cluster: string): ProjectModel[];
+  project(cluster: string, name: string): ProjectModel | undefined;
+  /** every WorkspaceTemplate on the host, by name */
+  workspaces(): WorkspaceModel[];
+  workspace(name: string): WorkspaceModel | undefined;
+  /** the clusters a workspace is placed on (by name and by selector), sorted */
+  placement(name: string): string[];
+  stop(): Promise<void>;
+}
+
+const byName = <T extends { name: string }>(a: T, b: T): number =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+
+export function createInventory(fleet: FleetAccess, log: Logger): Inventory {
+  const { registry } = fleet;
+  const nodes: FleetInformer<NodeObject> = fleet.informer<NodeObject>({
+    path: '/api/v1/nodes',
+    log: log.child({ gvr: 'v1/nodes' }),
+  });
+  const namespaces: FleetInformer<NamespaceObject> = fleet.informer<NamespaceObject>({
+    path: '/api/v1/namespaces',
+    log: log.child({ gvr: 'v1/namespaces' }),
+  });
+  let templates: Informer<WorkspaceTemplateObject> | undefined;
+  let templatesFailed = false;
+  let stopped = false;
+
+  const startTemplates = async (): Promise<void> => {
+    const host = registry.host()?.kubeConfig;
+    if (!host) {
+      // single-cluster mode without a usable host kubeconfig: no workspaces
+      templatesFailed = true;
+      return;
+    }
+    let failedOnce: () => void = () => undefined;
+    const failed = new Promise<void>((r) => (failedOnce = r));
+    templates = createInformer<WorkspaceTemplateObject>({
+      kubeConfig: host,
+      path: '/apis/tenant.kubesphere.io/v1beta1/workspacetemplates',
+      log: log.child({ gvr: 'tenant.kubesphere.io/v1beta1/workspacetemplates' }),
+      onError: () => {
+        templatesFailed = true;
+        failedOnce();
+      },
+    });
+    await Promise.race([templates.start().catch(() => undefined), failed]);
+  };
+
+  const template = (name: string): WorkspaceTemplateObject | undefined => templates?.get(name);
+
+  const inventory: Inventory = {
+    async start() {
+      if (stopped) return;
+      await Promise.all([nodes.start(), namespaces.start(), startTemplates()]);
+    },
+    settled: () =>
+      nodes.settled() && namespaces.settled() && (templatesFailed || (templates?.hasSynced() ?? false)),
+    nodes: (cluster) =>
+      nodes
+        .list(cluster)
+        .map((o) => toNode(cluster, o))
+        .sort(byName),
+    node(cluster, name) {
+      const o = nodes.get(cluster, name);
+      return o ? toNode(cluster, o) : undefined;
+    },
+    projects: (cluster) =>
+      namespaces
+        .list(cluster)
+        .map((o) => toProject(cluster, o))
+        .sort(byName),
+    project(cluster, name) {
+      const o = namespaces.get(cluster, name);
+      return o ? toProject(cluster, o) : undefined;
+    },
+    workspaces: () => (templates?.list() ?? []).map(toWorkspace).sort(byName),
+    workspace(name) {
+      const o = template(name);
+      return o ? toWorkspace(o) : undefined;
+    },
+    placement: (name) => placedClusters(template(name), registry.list()),
+    async stop() {
+      stopped = true;
+      await Promise.all([nodes.stop(), namespaces.stop(), templates?.stop()]);
+    },
+    [Symbol.asyncDispose]() {
+      return inventory.stop();
+    },
+  };
+  return inventory;
+}
