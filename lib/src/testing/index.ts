@@ -61,3 +61,4 @@ export { createTestFleet } from './fleet.ts';
 
 export { waitFor } from './waitFor.ts';
 export { createLeftovers, type Dispose, type Leftovers } from './leftovers.ts';
+export { startSubgraphUnderTest, type SubgraphUnderTest } from './subgraphUnderTest.ts';

@@ -1,13 +1,11 @@
 import { createKubeSim, type KubeSim, RealClock } from '@fleetgraph/kube-sim';
 import type { UserInfo } from '@fleetgraph/lib/auth';
-import type { DomainSubgraph } from '@fleetgraph/lib/subgraph';
 import {
   ADMIN,
   asUser,
   createLeftovers,
-  createTestFleet,
-  subgraphQuery,
-  subgraphWsClient,
+  startSubgraphUnderTest,
+  type SubgraphUnderTest,
   TEST_IDENTITY_SECRET,
   waitFor,
 } from '@fleetgraph/lib/testing';
@@ -39,7 +37,7 @@ interface Pod {
 }
 
 let sim: KubeSim;
-let subgraph: DomainSubgraph;
+let workloads: SubgraphUnderTest;
 const victor = (): UserInfo => {
   const u = sim.users.find((x) => x.name === 'victor');
   if (!u) throw new Error('no victor');
@@ -54,12 +52,11 @@ beforeAll(async () => {
     controllers: { startDelayMs: 100, pullMs: 300, readyAfterMs: 1_000 },
   });
   leftovers.unshift(() => sim.close());
-  subgraph = createWorkloadsSubgraph({
-    fleet: createTestFleet(sim.cluster('host').kubeconfig()),
-    identitySecret: TEST_IDENTITY_SECRET,
+  workloads = await startSubgraphUnderTest({
+    hostKubeconfig: sim.cluster('host').kubeconfig(),
+    create: (fleet) => createWorkloadsSubgraph({ fleet, identitySecret: TEST_IDENTITY_SECRET }),
+    leftovers,
   });
-  leftovers.push(() => subgraph.close());
-  await subgraph.start();
 });
 
 /** a running gateway pod of prod, as kube-sim's store holds it */
@@ -75,14 +72,13 @@ async function runningGatewayPod() {
 }
 
 async function entity(ref: { cluster: string; namespace: string; name: string }, user: UserInfo = ADMIN) {
-  const res = await subgraphQuery(
-    subgraph.url,
+  const res = await workloads.query(
     `query ($r: [_Any!]!) { _entities(representations: $r) {
       ... on Pod { cluster namespace name uid phase ready nodeName restartCount labels { key value } } } }`,
     { variables: { r: [{ __typename: 'Pod', ...ref }] }, user },
   );
   expect(res.errors).toBeUndefined();
-  return (res.data as { _entities: Array<Pod | null> })._entities[0];
+  return (res.data as { _entities: Array<Pod | null> } | undefined)?._entities[0];
 }
 
 describe('workloads subgraph: pods', () => {
@@ -107,20 +103,19 @@ describe('workloads subgraph: pods', () => {
 
   it('podLogs streams a pod: its tail first, numbered from 1, then new lines; FORBIDDEN for victor', async () => {
     const stored = await runningGatewayPod();
-    const client = subgraphWsClient(subgraph.url);
-    leftovers.push(() => client.dispose());
+    const client = workloads.wsClient();
     const query = `subscription ($pod: ID!) {
       podLogs(cluster: "prod", namespace: "${NS}", pod: $pod, container: "controller", tailLines: 2) { seq time text }
     }`;
     const run = (user: UserInfo) => {
       const lines: Array<{ seq: number; text: string }> = [];
-      const errors: Array<{ extensions?: Record<string, unknown> }> = [];
+      const errors: Array<{ extensions?: Readonly<Record<string, unknown>> }> = [];
       leftovers.push(
         client.subscribe<{ podLogs: { seq: number; text: string } }>(
           asUser({ query, variables: { pod: stored.metadata.name } }, user),
           {
             next: (v) => {
-              if (v.errors) errors.push(...(v.errors as typeof errors));
+              if (v.errors) errors.push(...v.errors);
               if (v.data) lines.push(v.data.podLogs);
             },
             error: (e) => errors.push({ extensions: { transport: String(e) } }),
