@@ -117,6 +117,49 @@ describe('clusters subgraph: inventory', () => {
     });
   });
 
+  it("answers a node's other resources in extended (by name, as written and as numbers), as kube-sim holds them", async () => {
+    const res = await gql<{
+      cluster: {
+        nodes: {
+          nodes: Array<{
+            name: string;
+            capacity: { cpu: string; extended: unknown[] };
+            allocatable: { extended: unknown[] };
+          }>;
+        };
+      };
+    }>(
+      subgraph,
+      `{ cluster(name: "prod") { nodes(filter: { nameContains: "prod-node-4" }) { nodes { name
+        capacity { cpu extended { name quantity value } } allocatable { extended { name quantity value } } } } } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    const stored = (sim.cluster('prod').store.list('nodes') as unknown as StoreNode[]).find(
+      (n) => n.metadata.name === 'prod-node-4',
+    );
+    const capacity = stored?.status.capacity ?? {};
+    // the demo's GPU node: cpu, memory and pods, plus ephemeral storage and 4 GPUs
+    expect(Object.keys(capacity).sort()).toEqual([
+      'cpu',
+      'ephemeral-storage',
+      'memory',
+      'nvidia.com/gpu',
+      'pods',
+    ]);
+    const extended = [
+      { name: 'ephemeral-storage', quantity: capacity['ephemeral-storage'], value: 100 * GI },
+      { name: 'nvidia.com/gpu', quantity: capacity['nvidia.com/gpu'], value: 4 },
+    ];
+    expect(extended.map((e) => e.quantity)).toEqual(['100Gi', '4']);
+    expect(res.data?.cluster.nodes.nodes).toEqual([
+      {
+        name: 'prod-node-4',
+        capacity: { cpu: capacity['cpu'], extended },
+        allocatable: { extended },
+      },
+    ]);
+  });
+
   it('pages nodes and projects with first/after, and filters them', async () => {
     const page = async (field: string, after: string | null) => {
       const res = await gql<{

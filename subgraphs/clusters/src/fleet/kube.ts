@@ -3,16 +3,22 @@ import { KUBE_UNAVAILABLE } from '@fleetgraph/lib/errors';
 import {
   type ClusterRegistry,
   type KubernetesObject,
+  type LabelModel,
+  objectPath,
   patchObject,
   probeCluster,
   type ProbeResult,
   type RegisteredCluster,
+  toLabels,
 } from '@fleetgraph/lib/kube';
 
 /**
  * The fleet's Kubernetes side: the probe of a cluster, the Cluster object's description and labels, and the
  * merge patch of a Cluster object on the host (updateCluster; the upgrades feature's request goes through it too).
  */
+
+/** KubeSphere's Cluster objects, on the host */
+const CLUSTERS = { group: 'cluster.kubesphere.io', version: 'v1alpha1', resource: 'clusters' };
 
 /** one probe of one cluster; a cluster without a usable kubeconfig reports why */
 export async function probe(
@@ -41,16 +47,11 @@ export async function patchClusterObject(
 ): Promise<KubernetesObject> {
   const host = registry.host()?.kubeConfig;
   if (!host) throw KUBE_UNAVAILABLE.err('the host cluster has no usable kubeconfig');
-  return patchObject<KubernetesObject>(
-    host,
-    `/apis/cluster.kubesphere.io/v1alpha1/clusters/${encodeURIComponent(name)}`,
-    patch,
-    {
-      type: 'merge',
-      cluster: registry.host()?.name ?? 'host',
-      impersonate: { user: user.name, groups: user.groups },
-    },
-  );
+  return patchObject<KubernetesObject>(host, objectPath({ ...CLUSTERS, name }), patch, {
+    type: 'merge',
+    cluster: registry.host()?.name ?? 'host',
+    impersonate: { user: user.name, groups: user.groups },
+  });
 }
 
 export const DESCRIPTION_ANNOTATION = 'kubesphere.io/description';
@@ -59,8 +60,6 @@ export function descriptionOf(object: KubernetesObject | undefined): string | nu
   return object?.metadata?.annotations?.[DESCRIPTION_ANNOTATION] ?? null;
 }
 
-export function labelsOf(object: KubernetesObject | undefined): Array<{ key: string; value: string }> {
-  return Object.entries(object?.metadata?.labels ?? {})
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, value]) => ({ key, value }));
+export function labelsOf(object: KubernetesObject | undefined): LabelModel[] {
+  return toLabels(object?.metadata?.labels);
 }

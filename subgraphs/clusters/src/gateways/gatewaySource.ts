@@ -1,14 +1,24 @@
 import type { FleetAccess } from '@fleetgraph/lib/auth';
-import type { FleetInformer, KubernetesObject } from '@fleetgraph/lib/kube';
+import {
+  collectionPath,
+  type FleetInformer,
+  type GroupVersionResource,
+  gvrString,
+  type KubernetesObject,
+} from '@fleetgraph/lib/kube';
 import type { Logger } from '@fleetgraph/lib/telemetry';
 
 import {
   COMPONENT_LABEL,
   type DeploymentObject,
+  DEPLOYMENTS,
   GATEWAY_NAMESPACE,
   type GatewayObject,
+  GATEWAYS,
   INSTANCE_LABEL,
   type PodObject,
+  PODS,
+  REPLICA_SETS,
   type ReplicaSetObject,
   toGateway,
 } from './kube.ts';
@@ -31,21 +41,15 @@ export interface GatewaySource {
 
 export function createGatewaySource(fleet: FleetAccess, log: Logger): GatewaySource {
   const ns = GATEWAY_NAMESPACE;
-  const informer = <T extends KubernetesObject>(path: string, gvr: string): FleetInformer<T> =>
-    fleet.informer<T>({ path, log: log.child({ gvr }) });
-  const gateways = informer<GatewayObject>(
-    `/apis/gateway.kubesphere.io/v2alpha2/namespaces/${ns}/gateways`,
-    'gateway.kubesphere.io/v2alpha2/gateways',
-  );
-  const deployments = informer<DeploymentObject>(
-    `/apis/apps/v1/namespaces/${ns}/deployments`,
-    'apps/v1/deployments',
-  );
-  const replicaSets = informer<ReplicaSetObject>(
-    `/apis/apps/v1/namespaces/${ns}/replicasets`,
-    'apps/v1/replicasets',
-  );
-  const pods = informer<PodObject>(`/api/v1/namespaces/${ns}/pods`, 'v1/pods');
+  const informer = <T extends KubernetesObject>(gvr: GroupVersionResource): FleetInformer<T> =>
+    fleet.informer<T>({
+      path: collectionPath({ ...gvr, namespace: ns }),
+      log: log.child({ gvr: gvrString(gvr) }),
+    });
+  const gateways = informer<GatewayObject>(GATEWAYS);
+  const deployments = informer<DeploymentObject>(DEPLOYMENTS);
+  const replicaSets = informer<ReplicaSetObject>(REPLICA_SETS);
+  const pods = informer<PodObject>(PODS);
   const listeners = new Set<(cluster: string, name: string) => void>();
   const notify = (cluster: string, name: string | undefined): void => {
     if (!name) return;

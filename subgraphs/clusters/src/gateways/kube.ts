@@ -2,7 +2,9 @@ import type { UserInfo } from '@fleetgraph/lib/auth';
 import {
   type ClusterRegistry,
   clusterKubeConfig,
+  type GroupVersionResource,
   type KubernetesObject,
+  objectPath,
   patchObject,
 } from '@fleetgraph/lib/kube';
 
@@ -24,6 +26,15 @@ import type {
  */
 
 export const GATEWAY_NAMESPACE = 'kubesphere-controls-system';
+/** a gateway's resources, all in GATEWAY_NAMESPACE */
+export const GATEWAYS: GroupVersionResource = {
+  group: 'gateway.kubesphere.io',
+  version: 'v2alpha2',
+  resource: 'gateways',
+};
+export const DEPLOYMENTS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'deployments' };
+export const REPLICA_SETS: GroupVersionResource = { group: 'apps', version: 'v1', resource: 'replicasets' };
+export const PODS: GroupVersionResource = { group: '', version: 'v1', resource: 'pods' };
 export const CONTROLLER_CONTAINER = 'controller';
 const GATEWAY_TYPE_LABEL = 'kubesphere.io/gateway-type';
 const WORKSPACE_LABEL = 'kubesphere.io/workspace';
@@ -275,8 +286,6 @@ export function toGateway(
   };
 }
 
-const kubeConfigOf = clusterKubeConfig;
-
 /** a JSON patch (RFC 6902) on a gateway's Deployment, as `user` */
 export async function patchDeployment(
   registry: ClusterRegistry,
@@ -286,8 +295,8 @@ export async function patchDeployment(
   user: UserInfo,
 ): Promise<DeploymentObject> {
   return patchObject<DeploymentObject>(
-    kubeConfigOf(registry, cluster),
-    `/apis/apps/v1/namespaces/${GATEWAY_NAMESPACE}/deployments/${encodeURIComponent(name)}`,
+    clusterKubeConfig(registry, cluster),
+    objectPath({ ...DEPLOYMENTS, namespace: GATEWAY_NAMESPACE, name }),
     ops,
     { type: 'json', cluster, impersonate: { user: user.name, groups: user.groups } },
   );
@@ -302,8 +311,8 @@ export async function patchGateway(
   user: UserInfo,
 ): Promise<void> {
   await patchObject(
-    kubeConfigOf(registry, cluster),
-    `/apis/gateway.kubesphere.io/v2alpha2/namespaces/${GATEWAY_NAMESPACE}/gateways/${encodeURIComponent(name)}`,
+    clusterKubeConfig(registry, cluster),
+    objectPath({ ...GATEWAYS, namespace: GATEWAY_NAMESPACE, name }),
     patch,
     { type: 'merge', cluster, impersonate: { user: user.name, groups: user.groups } },
   );

@@ -1,4 +1,5 @@
-import { BAD_USER_INPUT, FORBIDDEN, TIMEOUT } from '@fleetgraph/lib/errors';
+import { BAD_USER_INPUT, FORBIDDEN } from '@fleetgraph/lib/errors';
+import { writeThenWait } from '@fleetgraph/lib/subgraph';
 
 import type { RollbackGatewayInput, UpgradeGatewayInput } from '../__generated__/resolvers-types.ts';
 import type { ClustersContext } from '../context.ts';
@@ -19,7 +20,6 @@ import { canSeeGateway, manageDecision } from './visibility.ts';
 
 /** how long a mutation waits for its change to reach the informer cache */
 const CACHE_WAIT_MS = 10_000;
-const POLL_MS = 25;
 
 /** a JSON-pointer path segment (RFC 6901) */
 const seg = (s: string): string => s.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -52,29 +52,31 @@ function target(
   return { gateway };
 }
 
-/** until the cache holds the Deployment at `generation` (so a subscriber sees the rollout, not the state before) */
-async function cached(
+/**
+ * The write (it resolves with the Deployment's new generation), then until the cache holds the Deployment at that
+ * generation and the Gateway at `appVersion`, so a subscriber sees the rollout, not the state before it.
+ */
+function writeThenCached(
   ctx: ClustersContext,
-  cluster: string,
-  name: string,
-  generation: number,
+  input: { cluster: string; name: string },
   appVersion: string | undefined,
+  write: () => Promise<number>,
 ): Promise<GatewayModel> {
-  const deadline = Date.now() + CACHE_WAIT_MS;
-  for (;;) {
-    const g = ctx.gateways.get(cluster, name);
-    if (g && g.generation >= generation && (appVersion === undefined || g.appVersion === appVersion))
-      return g;
-    if (Date.now() >= deadline) {
-      throw TIMEOUT.err(
-        `gateway "${name}" was changed, but the change did not reach fleetgraph within 10 s`,
-        {
-          extensions: { cluster, name },
-        },
-      );
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
+  const { cluster, name } = input;
+  return writeThenWait({
+    write,
+    until: (generation) => {
+      const g = ctx.gateways.get(cluster, name);
+      return g && g.generation >= generation && (appVersion === undefined || g.appVersion === appVersion)
+        ? g
+        : undefined;
+    },
+    subscribe: (l) => ctx.gateways.subscribe(l),
+    timeoutMs: CACHE_WAIT_MS,
+    done: `gateway "${name}" was changed`,
+    notSeen: 'the change did not reach fleetgraph',
+    extensions: { cluster, name },
+  });
 }
 
 export async function upgradeGateway(
@@ -102,43 +104,47 @@ export async function upgradeGateway(
   const repo = image
     ? image.slice(0, image.length - (tagOf(image)?.length ?? -1) - 1)
     : 'kubesphere/nginx-ingress-controller';
-  const updated = await patchDeployment(
-    ctx.registry,
-    input.cluster,
-    input.name,
-    [
-      { op: 'test', path: `/spec/template/spec/containers/${index}/image`, value: image },
-      {
-        op: 'replace',
-        path: `/spec/template/spec/containers/${index}/image`,
-        value: `${repo}:${input.version}`,
-      },
-      {
-        op: 'add',
-        path: '/spec/strategy',
-        value: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-      },
-      ...annotationOps(d?.metadata?.annotations, {
-        [CHANGE_CAUSE_ANNOTATION]: `fleetgraph upgradeGateway: ${gateway.version ?? 'unknown'} to ${input.version} by ${ctx.user.name}`,
-        [ACTION_ANNOTATION]: 'upgrade',
-        [FROM_VERSION_ANNOTATION]: gateway.version ?? '',
-      }),
-    ],
-    ctx.user,
-  );
-  await patchGateway(
-    ctx.registry,
-    input.cluster,
-    input.name,
-    { spec: { appVersion: chart, values: { controller: { image: { tag: input.version } } } } },
-    ctx.user,
-  );
-  ctx.log.info('gateway upgrade requested', {
-    cluster: input.cluster,
-    gateway: input.name,
-    version: input.version,
-  });
-  return { gateway: await cached(ctx, input.cluster, input.name, updated.metadata?.generation ?? 0, chart) };
+  return {
+    gateway: await writeThenCached(ctx, input, chart, async () => {
+      const updated = await patchDeployment(
+        ctx.registry,
+        input.cluster,
+        input.name,
+        [
+          { op: 'test', path: `/spec/template/spec/containers/${index}/image`, value: image },
+          {
+            op: 'replace',
+            path: `/spec/template/spec/containers/${index}/image`,
+            value: `${repo}:${input.version}`,
+          },
+          {
+            op: 'add',
+            path: '/spec/strategy',
+            value: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+          },
+          ...annotationOps(d?.metadata?.annotations, {
+            [CHANGE_CAUSE_ANNOTATION]: `fleetgraph upgradeGateway: ${gateway.version ?? 'unknown'} to ${input.version} by ${ctx.user.name}`,
+            [ACTION_ANNOTATION]: 'upgrade',
+            [FROM_VERSION_ANNOTATION]: gateway.version ?? '',
+          }),
+        ],
+        ctx.user,
+      );
+      await patchGateway(
+        ctx.registry,
+        input.cluster,
+        input.name,
+        { spec: { appVersion: chart, values: { controller: { image: { tag: input.version } } } } },
+        ctx.user,
+      );
+      ctx.log.info('gateway upgrade requested', {
+        cluster: input.cluster,
+        gateway: input.name,
+        version: input.version,
+      });
+      return updated.metadata?.generation ?? 0;
+    }),
+  };
 }
 
 function annotationOps(existing: Record<string, string> | undefined, set: Record<string, string>): unknown[] {
@@ -171,34 +177,38 @@ export async function rollbackGateway(
   delete labels['pod-template-hash'];
   const restored = { ...template, metadata: { ...template.metadata, labels } };
   const toVersion = tagOf(controllerOf(template).image);
-  const updated = await patchDeployment(
-    ctx.registry,
-    input.cluster,
-    input.name,
-    [
-      { op: 'replace', path: '/spec/template', value: restored },
-      ...annotationOps(d.metadata?.annotations, {
-        [CHANGE_CAUSE_ANNOTATION]: `fleetgraph rollbackGateway: ${gateway.version ?? 'unknown'} back to ${toVersion ?? 'unknown'} by ${ctx.user.name}`,
-        [ACTION_ANNOTATION]: 'rollback',
-        [FROM_VERSION_ANNOTATION]: gateway.version ?? '',
-      }),
-    ],
-    ctx.user,
-  );
   const chart = toVersion ? CONTROLLER_CHARTS[toVersion] : undefined;
-  if (chart && toVersion) {
-    await patchGateway(
-      ctx.registry,
-      input.cluster,
-      input.name,
-      { spec: { appVersion: chart, values: { controller: { image: { tag: toVersion } } } } },
-      ctx.user,
-    );
-  }
-  ctx.log.info('gateway rollback requested', {
-    cluster: input.cluster,
-    gateway: input.name,
-    version: toVersion,
-  });
-  return { gateway: await cached(ctx, input.cluster, input.name, updated.metadata?.generation ?? 0, chart) };
+  return {
+    gateway: await writeThenCached(ctx, input, chart, async () => {
+      const updated = await patchDeployment(
+        ctx.registry,
+        input.cluster,
+        input.name,
+        [
+          { op: 'replace', path: '/spec/template', value: restored },
+          ...annotationOps(d.metadata?.annotations, {
+            [CHANGE_CAUSE_ANNOTATION]: `fleetgraph rollbackGateway: ${gateway.version ?? 'unknown'} back to ${toVersion ?? 'unknown'} by ${ctx.user.name}`,
+            [ACTION_ANNOTATION]: 'rollback',
+            [FROM_VERSION_ANNOTATION]: gateway.version ?? '',
+          }),
+        ],
+        ctx.user,
+      );
+      if (chart && toVersion) {
+        await patchGateway(
+          ctx.registry,
+          input.cluster,
+          input.name,
+          { spec: { appVersion: chart, values: { controller: { image: { tag: toVersion } } } } },
+          ctx.user,
+        );
+      }
+      ctx.log.info('gateway rollback requested', {
+        cluster: input.cluster,
+        gateway: input.name,
+        version: toVersion,
+      });
+      return updated.metadata?.generation ?? 0;
+    }),
+  };
 }

@@ -1,21 +1,22 @@
 import type { FleetAccess } from '@fleetgraph/lib/auth';
 import { placedClusters, type WorkspaceTemplateLike } from '@fleetgraph/lib/auth';
 import {
+  collectionPath,
   createInformer,
   type FleetInformer,
+  gvrString,
   type Informer,
+  type KubeCondition,
   type KubernetesObject,
+  type KubeTaint,
+  toConditions,
+  toLabels,
+  toResourceList,
+  toTaints,
 } from '@fleetgraph/lib/kube';
 import type { Logger } from '@fleetgraph/lib/telemetry';
 
-import type {
-  ClusterSpecModel,
-  NodeModel,
-  ProjectModel,
-  ResourceListModel,
-  WorkspaceModel,
-} from './model.ts';
-import { sortedLabels } from './model.ts';
+import type { ClusterSpecModel, NodeModel, ProjectModel, WorkspaceModel } from './model.ts';
 
 /**
  * The inventory's Kubernetes side: nodes and namespaces of every cluster, WorkspaceTemplates on the host, what
@@ -25,18 +26,12 @@ import { sortedLabels } from './model.ts';
 interface NodeObject extends KubernetesObject {
   spec?: {
     unschedulable?: boolean;
-    taints?: Array<{ key?: string; value?: string; effect?: string }>;
+    taints?: KubeTaint[];
   };
   status?: {
     capacity?: Record<string, string>;
     allocatable?: Record<string, string>;
-    conditions?: Array<{
-      type?: string;
-      status?: string;
-      reason?: string;
-      message?: string;
-      lastTransitionTime?: string;
-    }>;
+    conditions?: KubeCondition[];
     addresses?: Array<{ type?: string; address?: string }>;
     nodeInfo?: { kubeletVersion?: string };
   };
@@ -56,49 +51,18 @@ type WorkspaceTemplateObject = KubernetesObject &
     };
   };
 
+/** watched: nodes and namespaces on every cluster, WorkspaceTemplates on the host */
+const NODES = { group: '', version: 'v1', resource: 'nodes' };
+const NAMESPACES = { group: '', version: 'v1', resource: 'namespaces' };
+const WORKSPACE_TEMPLATES = {
+  group: 'tenant.kubesphere.io',
+  version: 'v1beta1',
+  resource: 'workspacetemplates',
+};
+
 const WORKSPACE_LABEL = 'kubesphere.io/workspace';
 const NODE_ROLE_PREFIX = 'node-role.kubernetes.io/';
 const CLUSTER_GROUP_LABEL = 'cluster.kubesphere.io/group';
-
-/** binary (Ki…Ei) and decimal (n…E) suffixes of Kubernetes quantities */
-const QUANTITY_SUFFIX: Record<string, number> = {
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  '': 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-const QUANTITY = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]?)$/;
-
-/** a Kubernetes quantity as a number (`"500m"` → 0.5, `"2Gi"` → 2147483648); null when absent or malformed */
-export function quantityValue(q: string | undefined): number | null {
-  if (q === undefined) return null;
-  const m = QUANTITY.exec(q.trim());
-  if (!m) return null;
-  return Number(m[1]) * (QUANTITY_SUFFIX[m[2] ?? ''] ?? 1);
-}
-
-function toResourceList(list: Record<string, string> | undefined): ResourceListModel {
-  const pods = quantityValue(list?.['pods']);
-  return {
-    cpu: list?.['cpu'] ?? null,
-    memory: list?.['memory'] ?? null,
-    pods: pods === null ? null : Math.floor(pods),
-    cpuCores: quantityValue(list?.['cpu']),
-    memoryBytes: quantityValue(list?.['memory']),
-  };
-}
 
 function createdAt(o: KubernetesObject): string {
   const t = o.metadata?.creationTimestamp as unknown;
@@ -108,18 +72,12 @@ function createdAt(o: KubernetesObject): string {
 
 export function toNode(cluster: string, o: NodeObject): NodeModel {
   const labels = o.metadata?.labels ?? {};
-  const conditions = (o.status?.conditions ?? []).map((c) => ({
-    type: c.type ?? '',
-    status: c.status ?? 'Unknown',
-    reason: c.reason ?? null,
-    message: c.message ?? null,
-    lastTransitionTime: c.lastTransitionTime ?? null,
-  }));
+  const conditions = toConditions(o.status?.conditions);
   return {
     cluster,
     name: o.metadata?.name ?? '',
     uid: o.metadata?.uid ?? '',
-    labels: sortedLabels(labels),
+    labels: toLabels(labels),
     createdAt: createdAt(o),
     roles: Object.keys(labels)
       .filter((k) => k.startsWith(NODE_ROLE_PREFIX) && k.length > NODE_ROLE_PREFIX.length)
@@ -130,11 +88,7 @@ export function toNode(cluster: string, o: NodeObject): NodeModel {
     kubeletVersion: o.status?.nodeInfo?.kubeletVersion ?? null,
     capacity: toResourceList(o.status?.capacity),
     allocatable: toResourceList(o.status?.allocatable),
-    taints: (o.spec?.taints ?? []).map((t) => ({
-      key: t.key ?? '',
-      value: t.value ?? null,
-      effect: t.effect ?? '',
-    })),
+    taints: toTaints(o.spec?.taints),
     unschedulable: o.spec?.unschedulable === true,
     addresses: (o.status?.addresses ?? []).map((a) => ({ type: a.type ?? '', address: a.address ?? '' })),
   };
@@ -145,7 +99,7 @@ export function toProject(cluster: string, o: NamespaceObject): ProjectModel {
     cluster,
     name: o.metadata?.name ?? '',
     uid: o.metadata?.uid ?? '',
-    labels: sortedLabels(o.metadata?.labels),
+    labels: toLabels(o.metadata?.labels),
     createdAt: createdAt(o),
     workspaceName: o.metadata?.labels?.[WORKSPACE_LABEL] ?? null,
     status: { phase: o.status?.phase === 'Terminating' ? 'TERMINATING' : 'ACTIVE' },
@@ -201,12 +155,12 @@ const byName = <T extends { name: string }>(a: T, b: T): number =>
 export function createInventory(fleet: FleetAccess, log: Logger): Inventory {
   const { registry } = fleet;
   const nodes: FleetInformer<NodeObject> = fleet.informer<NodeObject>({
-    path: '/api/v1/nodes',
-    log: log.child({ gvr: 'v1/nodes' }),
+    path: collectionPath(NODES),
+    log: log.child({ gvr: gvrString(NODES) }),
   });
   const namespaces: FleetInformer<NamespaceObject> = fleet.informer<NamespaceObject>({
-    path: '/api/v1/namespaces',
-    log: log.child({ gvr: 'v1/namespaces' }),
+    path: collectionPath(NAMESPACES),
+    log: log.child({ gvr: gvrString(NAMESPACES) }),
   });
   let templates: Informer<WorkspaceTemplateObject> | undefined;
   let templatesFailed = false;
@@ -223,8 +177,8 @@ export function createInventory(fleet: FleetAccess, log: Logger): Inventory {
     const failed = new Promise<void>((r) => (failedOnce = r));
     templates = createInformer<WorkspaceTemplateObject>({
       kubeConfig: host,
-      path: '/apis/tenant.kubesphere.io/v1beta1/workspacetemplates',
-      log: log.child({ gvr: 'tenant.kubesphere.io/v1beta1/workspacetemplates' }),
+      path: collectionPath(WORKSPACE_TEMPLATES),
+      log: log.child({ gvr: gvrString(WORKSPACE_TEMPLATES) }),
       onError: () => {
         templatesFailed = true;
         failedOnce();

@@ -1,26 +1,9 @@
-/** The inventory's models (nodes, projects, workspaces): what kube.ts's mappers build and resolvers return. */
+import type { ConditionModel, LabelModel, ResourceListModel, TaintModel } from '@fleetgraph/lib/kube';
 
-export interface LabelModel {
-  key: string;
-  value: string;
-}
-
-/** the schema's Condition (shared with Cluster.conditions): status as Kubernetes writes it, `True` `False` `Unknown` */
-export interface ConditionModel {
-  type: string;
-  status: string;
-  reason: string | null;
-  message: string | null;
-  lastTransitionTime: string | null;
-}
-
-export interface ResourceListModel {
-  cpu: string | null;
-  memory: string | null;
-  pods: number | null;
-  cpuCores: number | null;
-  memoryBytes: number | null;
-}
+/**
+ * The inventory's models (nodes, projects, workspaces): what kube.ts's mappers build and resolvers return. Labels,
+ * conditions, taints and resource lists are the shared schema's value types, built by @fleetgraph/lib/kube.
+ */
 
 export interface NodeModel {
   cluster: string;
@@ -34,7 +17,7 @@ export interface NodeModel {
   kubeletVersion: string | null;
   capacity: ResourceListModel;
   allocatable: ResourceListModel;
-  taints: Array<{ key: string; value: string | null; effect: string }>;
+  taints: TaintModel[];
   unschedulable: boolean;
   addresses: Array<{ type: string; address: string }>;
 }
@@ -65,10 +48,4 @@ export interface ClusterSpecModel {
   provider: string | null;
   group: string | null;
   connectionType: ConnectionTypeValue | null;
-}
-
-export function sortedLabels(labels: Record<string, string> | undefined): LabelModel[] {
-  return Object.entries(labels ?? {})
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, value]) => ({ key, value }));
 }

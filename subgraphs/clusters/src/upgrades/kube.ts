@@ -2,15 +2,18 @@ import type { UserInfo } from '@fleetgraph/lib/auth';
 import { KUBE_UNAVAILABLE } from '@fleetgraph/lib/errors';
 import {
   type ClusterRegistry,
+  collectionPath,
+  type ConditionModel,
   createInformer,
   followLogs,
   type Informer,
+  type KubeCondition,
   type KubernetesObject,
+  toConditions,
 } from '@fleetgraph/lib/kube';
 import type { Logger } from '@fleetgraph/lib/telemetry';
 
 import { patchClusterObject } from '../fleet/kube.ts';
-import type { ConditionModel } from '../inventory/model.ts';
 import { newestFirst, type ClusterUpgradeModel, type UpgradePhaseValue } from './model.ts';
 
 /**
@@ -26,18 +29,13 @@ export const KS_CORE_VERSION_ANNOTATION = 'kubesphere.io/ks-core-version';
 export const KS_CORE_FROM_VERSION_ANNOTATION = 'kubesphere.io/ks-core-from-version';
 export const INSTALL_JOB_ANNOTATION = 'kubesphere.io/install-core-jobname';
 const UPGRADE_CLUSTER_LABEL = 'kubesphere.io/cluster';
+/** watched on the host, in kubesphere-system: the ks-core Jobs and their pods */
+const JOBS = { group: 'batch', version: 'v1', resource: 'jobs' };
+const PODS = { group: '', version: 'v1', resource: 'pods' };
 const HELM_CONTAINER = 'helm';
 
-interface ConditionObject {
-  type?: string;
-  status?: string;
-  reason?: string;
-  message?: string;
-  lastTransitionTime?: string;
-}
-
 interface ClusterObject extends KubernetesObject {
-  status?: { kubeSphereVersion?: string; conditions?: ConditionObject[] };
+  status?: { kubeSphereVersion?: string; conditions?: KubeCondition[] };
 }
 
 interface JobObject extends KubernetesObject {
@@ -45,7 +43,7 @@ interface JobObject extends KubernetesObject {
     startTime?: string;
     completionTime?: string;
     active?: number;
-    conditions?: ConditionObject[];
+    conditions?: KubeCondition[];
   };
 }
 
@@ -60,13 +58,7 @@ export function kubesphereVersionOf(object: KubernetesObject | undefined): strin
 
 /** status.conditions of a Cluster object, as the Condition type has them */
 export function clusterConditionsOf(object: KubernetesObject | undefined): ConditionModel[] {
-  return ((object as ClusterObject | undefined)?.status?.conditions ?? []).map((c) => ({
-    type: c.type ?? '',
-    status: c.status ?? 'Unknown',
-    reason: c.reason || null,
-    message: c.message || null,
-    lastTransitionTime: c.lastTransitionTime || null,
-  }));
+  return toConditions((object as ClusterObject | undefined)?.status?.conditions);
 }
 
 /** whether the controller has finished with this Cluster's ks-core job `jobName` (KSCoreReady is set again) */
@@ -75,7 +67,7 @@ export function upgradeSettled(object: KubernetesObject | undefined, jobName: st
   return clusterConditionsOf(object).some((c) => c.type === 'KSCoreReady');
 }
 
-const isTrue = (job: JobObject, type: string): ConditionObject | undefined =>
+const isTrue = (job: JobObject, type: string): KubeCondition | undefined =>
   job.status?.conditions?.find((c) => c.type === type && c.status === 'True');
 
 function toUpgrade(job: JobObject, pods: PodObject[], registry: ClusterRegistry): ClusterUpgradeModel {
@@ -172,14 +164,14 @@ export function createUpgradeSource(
       if (!host) return;
       jobs = createInformer<JobObject>({
         kubeConfig: host,
-        path: `/apis/batch/v1/namespaces/${KS_CORE_NAMESPACE}/jobs`,
+        path: collectionPath({ ...JOBS, namespace: KS_CORE_NAMESPACE }),
         labelSelector: 'kubesphere.io/managed=true',
         listener: (e) => notify(e.object.metadata?.name),
         ...common,
       });
       pods = createInformer<PodObject>({
         kubeConfig: host,
-        path: `/api/v1/namespaces/${KS_CORE_NAMESPACE}/pods`,
+        path: collectionPath({ ...PODS, namespace: KS_CORE_NAMESPACE }),
         labelSelector: 'job-name',
         listener: (e) => notify(e.object.metadata?.labels?.['job-name']),
         ...common,

@@ -1,10 +1,5 @@
-import {
-  BAD_USER_INPUT,
-  CLUSTER_NOT_FOUND,
-  CLUSTER_UNREACHABLE,
-  FORBIDDEN,
-  TIMEOUT,
-} from '@fleetgraph/lib/errors';
+import { BAD_USER_INPUT, CLUSTER_NOT_FOUND, CLUSTER_UNREACHABLE, FORBIDDEN } from '@fleetgraph/lib/errors';
+import { writeThenWait } from '@fleetgraph/lib/subgraph';
 
 import type { UpgradeClusterInput } from '../__generated__/resolvers-types.ts';
 import type { ClustersContext } from '../context.ts';
@@ -20,7 +15,8 @@ import { compareVersions, isFinished, parseVersion, type ClusterUpgradeModel } f
 
 /** how long upgradeCluster waits for the host's controller to record its Helm job */
 const JOB_WAIT_MS = 10_000;
-const POLL_MS = 50;
+/** the registry announces no annotation change of a Cluster object, so the wait also looks this often */
+const RECHECK_MS = 50;
 
 /**
  * upgradeCluster: authorize (platform scope, before the lookup, as updateCluster), validate in the documented
@@ -93,20 +89,23 @@ export async function upgradeCluster(
     );
   }
   const before = registered.object.metadata?.annotations?.[INSTALL_JOB_ANNOTATION];
-  const object = await requestUpgrade(ctx.registry, name, version, ctx.user);
-  ctx.log.info('cluster upgrade requested', { cluster: name, version });
-
-  const deadline = Date.now() + JOB_WAIT_MS;
-  for (;;) {
-    const job = ctx.registry.get(name)?.object?.metadata?.annotations?.[INSTALL_JOB_ANNOTATION];
-    const upgrade = job !== undefined && job !== before ? ctx.upgrades.get(job) : undefined;
-    if (upgrade) return { upgrade, cluster: ctx.monitor.get(name) ?? { ...current, object } };
-    if (Date.now() >= deadline) {
-      throw TIMEOUT.err(
-        `the upgrade of "${name}" was requested, but the host's controller did not start its job within ${JOB_WAIT_MS / 1000} s`,
-        { extensions: { cluster: name } },
-      );
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
+  return writeThenWait({
+    write: async () => {
+      const object = await requestUpgrade(ctx.registry, name, version, ctx.user);
+      ctx.log.info('cluster upgrade requested', { cluster: name, version });
+      return object;
+    },
+    // the Job the controller recorded on the Cluster object (a new one), once the upgrade source holds it
+    until: (object) => {
+      const job = ctx.registry.get(name)?.object?.metadata?.annotations?.[INSTALL_JOB_ANNOTATION];
+      const upgrade = job !== undefined && job !== before ? ctx.upgrades.get(job) : undefined;
+      return upgrade && { upgrade, cluster: ctx.monitor.get(name) ?? { ...current, object } };
+    },
+    subscribe: [(l) => ctx.upgrades.subscribe(l), (l) => ctx.registry.subscribe(l)],
+    recheckMs: RECHECK_MS,
+    timeoutMs: JOB_WAIT_MS,
+    done: `the upgrade of "${name}" was requested`,
+    notSeen: "the host's controller did not start its job",
+    extensions: { cluster: name },
+  });
 }
