@@ -1,5 +1,5 @@
 import type { FleetAccess } from '@fleetgraph/lib/auth';
-import type { FleetInformer } from '@fleetgraph/lib/kube';
+import { collectionPath, type FleetInformer } from '@fleetgraph/lib/kube';
 import type { DomainSource } from '@fleetgraph/lib/subgraph';
 import type { Logger } from '@fleetgraph/lib/telemetry';
 
@@ -83,7 +83,7 @@ export interface PodSource extends DomainSource {
 
 export function createPodSource(fleet: FleetAccess, log: Logger): PodSource {
   const pods: FleetInformer<Pod> = fleet.informer<Pod>({
-    path: '/api/v1/pods',
+    path: collectionPath({ group: '', version: 'v1', resource: 'pods' }),
     log: log.child({ gvr: 'v1/pods' }),
   });
   return {
