@@ -325,7 +325,7 @@ describe('loadLimitsConfig', () => {
       maxRootFields: 20,
       maxTokens: 5000,
       maxCost: 10_000,
-      defaultListSize: 50,
+      defaultListSize: 10,
       maxBodyBytes: 1_048_576,
       maxOperationsPerConnection: 100,
       introspection: true,

@@ -69,7 +69,7 @@ export const DEFAULT_LIMITS = {
   maxRootFields: 20,
   maxTokens: 5000,
   maxCost: 10_000,
-  defaultListSize: 50,
+  defaultListSize: 10,
   maxBodyBytes: 1024 * 1024,
   maxOperationsPerConnection: 100,
 } as const;

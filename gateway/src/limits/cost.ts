@@ -19,7 +19,8 @@ import { MAX_COST_EXCEEDED } from '../errors.ts';
  *   when `first` is left out) times its children;
  * - `edges` and `nodes` of a `...Connection` type cost their children once (the connection field already counted
  *   the page size);
- * - any other list field costs DEFAULT_LIST_SIZE times its children;
+ * - any other list field costs DEFAULT_LIST_SIZE (10) times its children: plain lists are the small, bounded ones
+ *   (conditions, containers, a gateway's pods), since every list that grows with the fleet is a connection;
  * - an object field costs 1 plus its children, a scalar or enum 1;
  * - `__schema` and `__type` cost nothing (INTROSPECTION decides about them).
  * So `a(first: 500) { b(first: 500) { id } }` costs 250 000 and `a(first: 5) { b(first: 5) { id } }` 25.

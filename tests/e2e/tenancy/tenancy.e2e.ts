@@ -460,6 +460,77 @@ describe('tenant isolation matrix', () => {
       }
     });
 
+    it('Query.nodes, Query.projects and Query.gateways hold across the fleet what the user may see, in fleet order', async () => {
+      const r = await query(
+        stack.gatewayUrl,
+        `{ nodes(first: 100) { totalCount nodes { cluster name } }
+           projects(first: 100) { totalCount nodes { cluster name } }
+           gateways { totalCount nodes { cluster name pods { name pod { name namespace phase } } } } }`,
+        undefined,
+        tokens[c.user] ?? '',
+      );
+      expect(r.errors).toBeUndefined();
+      type Ref = { cluster: string; name: string };
+      const data = r.data as {
+        nodes: { totalCount: number; nodes: Ref[] };
+        projects: { totalCount: number; nodes: Ref[] };
+        gateways: {
+          totalCount: number;
+          nodes: Array<Ref & { pods: Array<{ name: string; pod: { name: string; phase: string } | null }> }>;
+        };
+      };
+      const nodes = c.clusters.flatMap((cluster) =>
+        Array.from({ length: c.nodeCount[cluster] ?? 0 }, (_, i) => ({
+          cluster,
+          name: `${cluster}-node-${i + 1}`,
+        })),
+      );
+      expect(data.nodes.nodes).toEqual(nodes);
+      expect(data.nodes.totalCount).toBe(nodes.length);
+      const projects: Ref[] = [];
+      for (const cluster of c.clusters)
+        for (const name of await projectsSeen(c, cluster)) projects.push({ cluster, name });
+      expect(data.projects.nodes).toEqual(projects);
+      expect(data.gateways.nodes.map((g) => `${g.cluster}/${g.name}`)).toEqual(
+        [...c.gateways].sort().map((g) => `prod/${g}`),
+      );
+      // a gateway pod is a Pod of the workloads subgraph, shown only to those who may get pods in its namespace
+      for (const g of data.gateways.nodes) {
+        expect(g.pods.length).toBeGreaterThan(0);
+        for (const p of g.pods)
+          expect(p.pod).toEqual(
+            c.mayManageGateways ? expect.objectContaining({ name: p.name, namespace: GW_NS }) : null,
+          );
+      }
+    });
+
+    it('Subscription.clusterChanged sends INITIAL for exactly the clusters the user may see, and nothing else', async () => {
+      const admin = wsClient(stack.gatewayWsUrl, tokens['admin'] ?? '');
+      const client = wsClient(stack.gatewayWsUrl, tokens[c.user] ?? '');
+      try {
+        const reference = subscribe(admin, { query: 'subscription { clusterChanged { name } }' });
+        const sub = subscribe(client, {
+          query: 'subscription { clusterChanged { type name cluster { name status { phase } podCount } } }',
+        });
+        const events: string[] = [];
+        for (let i = 0; i < c.clusters.length; i++) {
+          const e = (await sub.next()).data as {
+            clusterChanged: { type: string; name: string; cluster: { name: string } };
+          };
+          events.push(`${e.clusterChanged.type} ${e.clusterChanged.name} ${e.clusterChanged.cluster.name}`);
+        }
+        expect(events).toEqual(c.clusters.map((n) => `INITIAL ${n} ${n}`));
+        for (let i = 0; i < 3; i++) await reference.next();
+        await new Promise((r) => setTimeout(r, 1000));
+        expect(sub.events).toHaveLength(c.clusters.length);
+        expect(sub.error).toBeUndefined();
+        sub.close();
+        reference.close();
+      } finally {
+        await Promise.all([admin.dispose(), client.dispose()]);
+      }
+    });
+
     it('Subscription.clusterStatusChanged sends only the clusters the user may see', async () => {
       const admin = wsClient(stack.gatewayWsUrl, tokens['admin'] ?? '');
       const client = wsClient(stack.gatewayWsUrl, tokens[c.user] ?? '');
@@ -546,6 +617,9 @@ describe('tenant isolation matrix', () => {
         '{ clusters { nodes { name } } }',
         '{ cluster(name: "prod") { name } }',
         '{ workspaces { nodes { name } } }',
+        '{ nodes { totalCount } }',
+        '{ projects { nodes { name } } }',
+        '{ gateways { nodes { name } } }',
         '{ workspace(name: "retail") { name } }',
         '{ project(cluster: "prod", name: "shop") { name } }',
         'mutation { updateCluster(input: { name: "prod", description: "x" }) { cluster { name } } }',
