@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { composeServices } from '@apollo/composition';
 import { Kind, parse } from 'graphql';
 import * as prettier from 'prettier';
-import { defaultSchemaDir, loadSubgraphTypeDefs, readSubgraphRegistry } from '@fleetgraph/lib/subgraph';
+import { defaultSchemaDir, loadSubgraphTypeDefs, readSubgraphRegistry } from '@fleetgraph/lib/registry';
 
 /** composes the registered subgraphs of `schemaDir` */
 export function composeSupergraph(

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { readSubgraphRegistry } from '@fleetgraph/lib/subgraph';
+import { readSubgraphRegistry } from '@fleetgraph/lib/registry';
 
 import { type DevUser, mintDevToken, readDevUsers } from '../../gateway/src/auth/devIssuer.ts';
 
