@@ -2,9 +2,12 @@ import {
   type ClusterRegistry,
   createClusterRegistry,
   createFleetInformer,
+  createInformer,
   type FleetInformer,
   type FleetInformerOptions,
   type KubeSourceConfig,
+  type Informer,
+  type InformerListener,
   type KubernetesObject,
   loadKubeConfig,
 } from '../kube/index.ts';
@@ -30,7 +33,36 @@ export interface FleetAccess {
    * the same way, so the watch ends only when its last user stops it
    */
   informer<T extends KubernetesObject>(options: SharedInformerOptions): FleetInformer<T>;
+  /**
+   * one informer of a collection on the host cluster only (KubeSphere's tenancy and IAM objects), shared and
+   * counted the same way; it settles when it has synced, or failed once (a CRD the host does not serve), or when
+   * there is no host kubeconfig (single-cluster mode)
+   */
+  hostInformer<T extends KubernetesObject>(options: HostInformerOptions): HostInformer<T>;
   /** undoes one start(); the last one stops the registry and the authorizer */
+  stop(): Promise<void>;
+}
+
+/** a host informer's options: the collection, its selector and where it logs */
+export interface HostInformerOptions {
+  /** the collection path on the host, e.g. from collectionPath() */
+  path: string;
+  /** @default everything */
+  labelSelector?: string;
+  /** @default the fleet's log, with a gvr attribute */
+  log?: Logger;
+}
+
+/** a collection of the host cluster, from its informer's cache */
+export interface HostInformer<T extends KubernetesObject> {
+  start(): Promise<void>;
+  /** synced, or failed once, or there is no host */
+  settled(): boolean;
+  get(name: string, namespace?: string): T | undefined;
+  /** every object (of `namespace`); empty before the first list */
+  list(namespace?: string): T[];
+  /** called synchronously on every change; must not do work */
+  subscribe(listener: InformerListener<T>): () => void;
   stop(): Promise<void>;
 }
 
@@ -69,6 +101,7 @@ export function fleetAccessOf(parts: {
 }): FleetAccess {
   const { registry, authorizer } = parts;
   const informers = new Map<string, FleetInformer<KubernetesObject>>();
+  const hostInformers = new Map<string, HostInformer<KubernetesObject>>();
   const life = refCounted(
     async () => {
       await registry.start();
@@ -110,6 +143,74 @@ export function fleetAccessOf(parts: {
         informers.set(key, shared);
       }
       return shared as unknown as FleetInformer<T>;
+    },
+    hostInformer<T extends KubernetesObject>(options: HostInformerOptions): HostInformer<T> {
+      const key = JSON.stringify([options.path, options.labelSelector ?? '']);
+      let shared = hostInformers.get(key);
+      if (!shared) {
+        shared = createHostInformer<KubernetesObject>(registry, {
+          ...options,
+          ...(options.log === undefined && parts.log ? { log: parts.log.child({ gvr: options.path }) } : {}),
+        });
+        const inner = shared;
+        const counted = refCounted(
+          () => inner.start(),
+          async () => {
+            hostInformers.delete(key);
+            await inner.stop();
+          },
+        );
+        shared = { ...inner, start: counted.start, stop: counted.stop };
+        hostInformers.set(key, shared);
+      }
+      return shared as unknown as HostInformer<T>;
+    },
+  };
+}
+
+function createHostInformer<T extends KubernetesObject>(
+  registry: ClusterRegistry,
+  options: HostInformerOptions,
+): HostInformer<T> {
+  let informer: Informer<T> | undefined;
+  let failed = false;
+  let stopped = false;
+  const listeners = new Set<InformerListener<T>>();
+  return {
+    async start() {
+      const host = registry.host()?.kubeConfig;
+      if (!host || stopped) {
+        failed = true;
+        return;
+      }
+      let failedOnce: () => void = () => undefined;
+      const failing = new Promise<void>((r) => (failedOnce = r));
+      informer = createInformer<T>({
+        kubeConfig: host,
+        path: options.path,
+        ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
+        ...(options.log ? { log: options.log } : {}),
+        listener: (e) => {
+          for (const l of listeners) l(e);
+        },
+        onError: () => {
+          failed = true;
+          failedOnce();
+        },
+      });
+      await Promise.race([informer.start().catch(() => undefined), failing]);
+    },
+    settled: () => failed || (informer?.hasSynced() ?? false),
+    get: (name, namespace) => informer?.get(name, namespace),
+    list: (namespace) => informer?.list(namespace) ?? [],
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async stop() {
+      stopped = true;
+      listeners.clear();
+      await informer?.stop();
     },
   };
 }

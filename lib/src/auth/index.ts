@@ -37,5 +37,7 @@ export {
   createFleetAccess,
   fleetAccessOf,
   type FleetAccess,
+  type HostInformer,
+  type HostInformerOptions,
   type SharedInformerOptions,
 } from './fleetAccess.ts';

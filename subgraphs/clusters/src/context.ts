@@ -3,6 +3,7 @@ import type { ClusterRegistry } from '@fleetgraph/lib/kube';
 import type { DomainContext } from '@fleetgraph/lib/subgraph';
 
 import type { GatewaySource } from './gateways/gatewaySource.ts';
+import type { UserSource } from './users/kube.ts';
 import type { ClusterMonitor } from './fleet/monitor.ts';
 import type { Inventory } from './inventory/kube.ts';
 import type { UpgradeSource } from './upgrades/kube.ts';
@@ -20,4 +21,6 @@ export interface ClustersContext extends DomainContext {
   upgrades: UpgradeSource;
   /** KubeSphere gateways of every cluster (gateways/) */
   gateways: GatewaySource;
+  /** KubeSphere users on the host (users/) */
+  users: UserSource;
 }

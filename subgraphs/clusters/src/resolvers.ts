@@ -14,6 +14,7 @@ import {
   upgradeSubscriptions,
   upgradeTypes,
 } from './upgrades/resolvers.ts';
+import { userQuery, userTypes, userWorkspaceFields } from './users/resolvers.ts';
 
 /** The clusters subgraph's resolvers: each feature folder's, merged (nothing else lives here). */
 export const resolvers: Resolvers = {
@@ -21,6 +22,7 @@ export const resolvers: Resolvers = {
     ...fleetQuery,
     ...inventoryQuery,
     ...gatewayQuery,
+    ...userQuery,
   },
   Mutation: {
     ...fleetMutations,
@@ -39,6 +41,11 @@ export const resolvers: Resolvers = {
     ...gatewayClusterFields,
   },
   ...inventoryTypes,
+  Workspace: {
+    ...inventoryTypes.Workspace,
+    ...userWorkspaceFields,
+  },
   ...upgradeTypes,
   ...gatewayTypes,
+  ...userTypes,
 };

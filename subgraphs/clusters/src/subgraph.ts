@@ -15,6 +15,7 @@ import { probe } from './fleet/kube.ts';
 import { type ClusterMonitor, createClusterMonitor } from './fleet/monitor.ts';
 import { createInventory } from './inventory/kube.ts';
 import { resolvers } from './resolvers.ts';
+import { createUserSource } from './users/kube.ts';
 import { createUpgradeSource } from './upgrades/kube.ts';
 import { upgradingStatus } from './upgrades/model.ts';
 
@@ -54,6 +55,7 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
   });
   const inventory = createInventory(fleet, log);
   const gateways = createGatewaySource(fleet, log);
+  const users = createUserSource(fleet, log);
   let unsubscribeUpgrades: () => void = () => undefined;
   const sources: DomainSource[] = [
     // the monitor reads the upgrade jobs (a cluster being upgraded is UPGRADING), so they sync first
@@ -93,6 +95,7 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
       synced: () => gateways.settled(),
       stop: () => gateways.stop(),
     },
+    users,
   ];
   const subgraph = createDomainSubgraph<ClustersContext>({
     name: 'clusters',
@@ -102,6 +105,7 @@ export function createClustersSubgraph(options: ClustersSubgraphOptions): Cluste
     identitySecret: options.identitySecret,
     context: (base) => ({
       ...base,
+      users,
       monitor,
       registry: fleet.registry,
       authorizer: fleet.authorizer,

@@ -81,6 +81,7 @@ describe('clusters subgraph readiness', () => {
         inventorySynced: true,
         upgradesSynced: true,
         gatewaysSettled: true,
+        usersSettled: true,
       },
     });
     expect((await clusters(subgraph)).map((c) => `${c.status.phase} ${c.status.reason}`)).toEqual([

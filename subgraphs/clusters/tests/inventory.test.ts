@@ -311,7 +311,7 @@ describe('clusters subgraph: inventory', () => {
   it('shows an admin every workspace, with its manager, description, clusters and projects', async () => {
     const res = await gql<{ workspaces: { nodes: unknown[] }; cluster: { workspaces: { name: string }[] } }>(
       subgraph,
-      `{ workspaces { nodes { name manager description clusters { name } projects { totalCount nodes { cluster name workspace { name } } } } }
+      `{ workspaces { nodes { name manager { name } description clusters { name } projects { totalCount nodes { cluster name workspace { name } } } } }
          cluster(name: "prod") { workspaces { name } } }`,
     );
     expect(res.errors).toBeUndefined();
@@ -320,7 +320,7 @@ describe('clusters subgraph: inventory', () => {
         nodes: [
           {
             name: 'factory',
-            manager: 'admin',
+            manager: { name: 'admin' },
             description: 'Plant-floor IoT',
             clusters: [{ name: 'edge' }],
             projects: {
@@ -330,7 +330,7 @@ describe('clusters subgraph: inventory', () => {
           },
           {
             name: 'retail',
-            manager: 'alice',
+            manager: { name: 'alice' },
             description: 'Online shop and payments',
             clusters: [{ name: 'prod' }],
             projects: {

@@ -1,6 +1,6 @@
 import { createKubeSim, type KubeSim } from '@fleetgraph/kube-sim';
 import type { UserInfo } from '@fleetgraph/lib/auth';
-import { ADMIN, asUser, waitFor } from '@fleetgraph/lib/testing';
+import { ADMIN, asUser, subgraphQuery, waitFor } from '@fleetgraph/lib/testing';
 import type { Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -317,6 +317,25 @@ describe('clusters subgraph: member-cluster upgrades', () => {
       expect(how).toContain('UPGRADE_NOT_FOUND');
       expect(p.events).toEqual([]);
     }
+
+    // the ClusterUpgrade entity, by key: alike for an unknown upgrade and one of a cluster the caller may not see
+    const entities = async (user: UserInfo) =>
+      (
+        await subgraphQuery(
+          subgraph.url,
+          'query ($r: [_Any!]!) { _entities(representations: $r) { ... on ClusterUpgrade { id podName pod { name } } } }',
+          {
+            variables: {
+              r: [id, 'helm-install-ks-core-nonono'].map((i) => ({ __typename: 'ClusterUpgrade', id: i })),
+            },
+            user,
+          },
+        )
+      ).data;
+    expect(await entities(ADMIN)).toEqual({
+      _entities: [{ id, podName, pod: { name: podName } }, null],
+    });
+    expect(await entities(MALLORY)).toEqual({ _entities: [null, null] });
   });
 
   it('a log stream cut mid-upgrade (the host restarts) loses and duplicates nothing', async () => {

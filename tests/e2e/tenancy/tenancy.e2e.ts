@@ -531,6 +531,27 @@ describe('tenant isolation matrix', () => {
       }
     });
 
+    it('Query.users and Query.user show every user to those who may list users, else only themselves', async () => {
+      const r = await query(
+        stack.gatewayUrl,
+        `{ users { nodes { name } } me: user(name: "${c.user}") { name } alice: user(name: "alice") { name }
+           ghost: user(name: "ghost") { name } retail: workspace(name: "retail") { manager { name } } }`,
+        undefined,
+        tokens[c.user] ?? '',
+      );
+      expect(r.errors).toBeUndefined();
+      // every demo user but mallory is platform-admin or platform-regular, whose GlobalRole may get and list users;
+      // mallory has no User object, so even "me" is null
+      const listsUsers = c.user !== 'mallory';
+      expect(r.data).toEqual({
+        users: { nodes: listsUsers ? ['admin', 'alice', 'frank', 'victor'].map((name) => ({ name })) : [] },
+        me: listsUsers ? { name: c.user } : null,
+        alice: listsUsers ? { name: 'alice' } : null,
+        ghost: null,
+        retail: c.workspaces.includes('retail') ? { manager: { name: 'alice' } } : null,
+      });
+    });
+
     it('Subscription.clusterStatusChanged sends only the clusters the user may see', async () => {
       const admin = wsClient(stack.gatewayWsUrl, tokens['admin'] ?? '');
       const client = wsClient(stack.gatewayWsUrl, tokens[c.user] ?? '');
@@ -620,6 +641,8 @@ describe('tenant isolation matrix', () => {
         '{ nodes { totalCount } }',
         '{ projects { nodes { name } } }',
         '{ gateways { nodes { name } } }',
+        '{ users { nodes { name } } }',
+        '{ user(name: "admin") { name } }',
         '{ workspace(name: "retail") { name } }',
         '{ project(cluster: "prod", name: "shop") { name } }',
         'mutation { updateCluster(input: { name: "prod", description: "x" }) { cluster { name } } }',

@@ -5,6 +5,7 @@ import type { ClusterStatusModel, ClusterModel } from '../fleet/model.ts';
 import type { GatewayReplicasModel, GatewayPodModel, GatewayUpgradePlanModel, GatewayModel, GatewayRolloutEventModel } from '../gateways/model.ts';
 import type { NodeModel, ProjectModel, WorkspaceModel } from '../inventory/model.ts';
 import type { ClusterUpgradeModel, ClusterUpgradeEventModel } from '../upgrades/model.ts';
+import type { UserModel } from '../users/model.ts';
 import type { ClustersContext } from '../context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -927,6 +928,17 @@ export type Query = {
   /** The projects of the whole fleet the caller may see (see Query.project), by cluster, then by name. */
   projects: ProjectConnection;
   /**
+   * One KubeSphere user by name, or null when there is none or the caller may not see it (the two are not told
+   * apart). A user sees themself; whoever may `get users` at platform scope (platform administrators, and
+   * platform-regular users, who pick workspace members from the user list) sees every user.
+   */
+  user?: Maybe<User>;
+  /**
+   * The users the caller may see, by name: every user for those who may `list users` at platform scope, else only
+   * the caller.
+   */
+  users: UserConnection;
+  /**
    * One workspace by name, or null when there is no such workspace or the caller may not see it (the two are not
    * told apart).
    */
@@ -974,6 +986,18 @@ export type QueryProjectArgs = {
 export type QueryProjectsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<ProjectFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryUserArgs = {
+  name: Scalars['ID']['input'];
+};
+
+
+export type QueryUsersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<UserFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -1204,6 +1228,62 @@ export type UpgradeGatewayPayload = {
   gateway: Gateway;
 };
 
+/** A KubeSphere user (an iam.kubesphere.io/v1beta1 User on the host cluster). */
+export type User = {
+  __typename?: 'User';
+  /** When the User object was created. */
+  createdAt: Scalars['DateTime']['output'];
+  /** The name KubeSphere shows for the user, if set. */
+  displayName?: Maybe<Scalars['String']['output']>;
+  /** The user's email address, if set. */
+  email?: Maybe<Scalars['String']['output']>;
+  /** The user's platform role (annotation `iam.kubesphere.io/globalrole`), e.g. `platform-admin` or `platform-regular`. */
+  globalRole?: Maybe<Scalars['String']['output']>;
+  /** The user's name, unique in the fleet (the name they log in with). */
+  name: Scalars['ID']['output'];
+  /** Whether the user may log in. */
+  state: UserState;
+};
+
+/** A page of users. */
+export type UserConnection = {
+  __typename?: 'UserConnection';
+  /** The users of this page, each with its cursor. */
+  edges: Array<UserEdge>;
+  /** The users of this page. */
+  nodes: Array<User>;
+  /** Where this page starts and ends. */
+  pageInfo: PageInfo;
+  /** How many users match in all (every page). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A user and its cursor. */
+export type UserEdge = {
+  __typename?: 'UserEdge';
+  /** Pass as `after` to continue after this one. */
+  cursor: Scalars['String']['output'];
+  /** The user. */
+  node: User;
+};
+
+/** Which users to return. */
+export type UserFilter = {
+  /** Only users whose name contains this text. */
+  nameContains?: InputMaybe<Scalars['String']['input']>;
+  /** Only users in this state. */
+  state?: InputMaybe<UserState>;
+};
+
+/** Whether a user may log in (`status.state` of the User). */
+export type UserState =
+  /** The user may log in. */
+  | 'ACTIVE'
+  /** Too many failed logins: the user is locked out for a while. */
+  | 'AUTH_LIMIT_EXCEEDED'
+  /** An administrator disabled the user, or KubeSphere has not activated it yet. */
+  | 'DISABLED';
+
 /** Something a mutation that succeeded has to say (it did what was asked, but the caller should know this). */
 export type Warning = {
   __typename?: 'Warning';
@@ -1226,8 +1306,11 @@ export type Workspace = {
   clusters: Array<Cluster>;
   /** The description KubeSphere shows for the workspace (annotation `kubesphere.io/description`), if any. */
   description?: Maybe<Scalars['String']['output']>;
-  /** The workspace's manager (`spec.template.spec.manager`), if set. */
-  manager?: Maybe<Scalars['String']['output']>;
+  /**
+   * The workspace's manager (`spec.template.spec.manager`), a KubeSphere user; null when none is set, or when the
+   * caller may not see that user (see Query.user).
+   */
+  manager?: Maybe<User>;
   /** The workspace's name, unique in the fleet. */
   name: Scalars['ID']['output'];
   /**
@@ -1359,9 +1442,11 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping of federation types */
 export type FederationTypes = ResolversObject<{
   Cluster: Cluster;
+  ClusterUpgrade: ClusterUpgrade;
   Gateway: Gateway;
   Node: Node;
   Project: Project;
+  User: User;
   Workspace: Workspace;
 }>;
 
@@ -1370,6 +1455,9 @@ export type FederationReferenceTypes = ResolversObject<{
   Cluster:
     ( { __typename: 'Cluster' }
     & GraphQLRecursivePick<FederationTypes['Cluster'], {"name":true}> );
+  ClusterUpgrade:
+    ( { __typename: 'ClusterUpgrade' }
+    & GraphQLRecursivePick<FederationTypes['ClusterUpgrade'], {"id":true}> );
   Gateway:
     ( { __typename: 'Gateway' }
     & GraphQLRecursivePick<FederationTypes['Gateway'], {"cluster":true,"namespace":true,"name":true}> );
@@ -1379,6 +1467,9 @@ export type FederationReferenceTypes = ResolversObject<{
   Project:
     ( { __typename: 'Project' }
     & GraphQLRecursivePick<FederationTypes['Project'], {"cluster":true,"name":true}> );
+  User:
+    ( { __typename: 'User' }
+    & GraphQLRecursivePick<FederationTypes['User'], {"name":true}> );
   Workspace:
     ( { __typename: 'Workspace' }
     & GraphQLRecursivePick<FederationTypes['Workspace'], {"name":true}> );
@@ -1462,6 +1553,11 @@ export type ResolversTypes = ResolversObject<{
   UpgradeClusterPayload: ResolverTypeWrapper<Omit<UpgradeClusterPayload, 'cluster' | 'upgrade'> & { cluster: ResolversTypes['Cluster'], upgrade: ResolversTypes['ClusterUpgrade'] }>;
   UpgradeGatewayInput: UpgradeGatewayInput;
   UpgradeGatewayPayload: ResolverTypeWrapper<Omit<UpgradeGatewayPayload, 'gateway'> & { gateway: ResolversTypes['Gateway'] }>;
+  User: ResolverTypeWrapper<UserModel>;
+  UserConnection: ResolverTypeWrapper<Omit<UserConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['UserEdge']>, nodes: Array<ResolversTypes['User']> }>;
+  UserEdge: ResolverTypeWrapper<Omit<UserEdge, 'node'> & { node: ResolversTypes['User'] }>;
+  UserFilter: UserFilter;
+  UserState: UserState;
   Warning: ResolverTypeWrapper<Warning>;
   Workspace: ResolverTypeWrapper<WorkspaceModel>;
   WorkspaceConnection: ResolverTypeWrapper<Omit<WorkspaceConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['WorkspaceEdge']>, nodes: Array<ResolversTypes['Workspace']> }>;
@@ -1534,6 +1630,10 @@ export type ResolversParentTypes = ResolversObject<{
   UpgradeClusterPayload: Omit<UpgradeClusterPayload, 'cluster' | 'upgrade'> & { cluster: ResolversParentTypes['Cluster'], upgrade: ResolversParentTypes['ClusterUpgrade'] };
   UpgradeGatewayInput: UpgradeGatewayInput;
   UpgradeGatewayPayload: Omit<UpgradeGatewayPayload, 'gateway'> & { gateway: ResolversParentTypes['Gateway'] };
+  User: UserModel;
+  UserConnection: Omit<UserConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['UserEdge']>, nodes: Array<ResolversParentTypes['User']> };
+  UserEdge: Omit<UserEdge, 'node'> & { node: ResolversParentTypes['User'] };
+  UserFilter: UserFilter;
   Warning: Warning;
   Workspace: WorkspaceModel;
   WorkspaceConnection: Omit<WorkspaceConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['WorkspaceEdge']>, nodes: Array<ResolversParentTypes['Workspace']> };
@@ -1591,7 +1691,8 @@ export type ClusterStatusResolvers<ContextType = ClustersContext, ParentType ext
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
-export type ClusterUpgradeResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['ClusterUpgrade'] = ResolversParentTypes['ClusterUpgrade']> = ResolversObject<{
+export type ClusterUpgradeResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['ClusterUpgrade'] = ResolversParentTypes['ClusterUpgrade'], FederationReferenceType extends FederationReferenceTypes['ClusterUpgrade'] = FederationReferenceTypes['ClusterUpgrade']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['ClusterUpgrade']> | FederationReferenceType, FederationReferenceType, ContextType>;
   action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   cluster?: Resolver<ResolversTypes['Cluster'], ParentType, ContextType>;
   finishedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -1833,6 +1934,8 @@ export type QueryResolvers<ContextType = ClustersContext, ParentType extends Res
   nodes?: Resolver<ResolversTypes['NodeConnection'], ParentType, ContextType, Partial<QueryNodesArgs>>;
   project?: Resolver<Maybe<ResolversTypes['Project']>, ParentType, ContextType, RequireFields<QueryProjectArgs, 'cluster' | 'name'>>;
   projects?: Resolver<ResolversTypes['ProjectConnection'], ParentType, ContextType, Partial<QueryProjectsArgs>>;
+  user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'name'>>;
+  users?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, Partial<QueryUsersArgs>>;
   workspace?: Resolver<Maybe<ResolversTypes['Workspace']>, ParentType, ContextType, RequireFields<QueryWorkspaceArgs, 'name'>>;
   workspaces?: Resolver<ResolversTypes['WorkspaceConnection'], ParentType, ContextType, Partial<QueryWorkspacesArgs>>;
 }>;
@@ -1891,6 +1994,28 @@ export type UpgradeGatewayPayloadResolvers<ContextType = ClustersContext, Parent
   gateway?: Resolver<ResolversTypes['Gateway'], ParentType, ContextType>;
 }>;
 
+export type UserResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  displayName?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  globalRole?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['UserState'], ParentType, ContextType>;
+}>;
+
+export type UserConnectionResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['UserConnection'] = ResolversParentTypes['UserConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['UserEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type UserEdgeResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['UserEdge'] = ResolversParentTypes['UserEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+}>;
+
 export type WarningResolvers<ContextType = ClustersContext, ParentType extends ResolversParentTypes['Warning'] = ResolversParentTypes['Warning']> = ResolversObject<{
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1900,7 +2025,7 @@ export type WorkspaceResolvers<ContextType = ClustersContext, ParentType extends
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Workspace']> | FederationReferenceType, FederationReferenceType, ContextType>;
   clusters?: Resolver<Array<ResolversTypes['Cluster']>, ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  manager?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  manager?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   projects?: Resolver<ResolversTypes['ProjectConnection'], ParentType, ContextType, Partial<WorkspaceProjectsArgs>>;
 }>;
@@ -1964,6 +2089,9 @@ export type Resolvers<ContextType = ClustersContext> = ResolversObject<{
   UpdateClusterPayload?: UpdateClusterPayloadResolvers<ContextType>;
   UpgradeClusterPayload?: UpgradeClusterPayloadResolvers<ContextType>;
   UpgradeGatewayPayload?: UpgradeGatewayPayloadResolvers<ContextType>;
+  User?: UserResolvers<ContextType>;
+  UserConnection?: UserConnectionResolvers<ContextType>;
+  UserEdge?: UserEdgeResolvers<ContextType>;
   Warning?: WarningResolvers<ContextType>;
   Workspace?: WorkspaceResolvers<ContextType>;
   WorkspaceConnection?: WorkspaceConnectionResolvers<ContextType>;

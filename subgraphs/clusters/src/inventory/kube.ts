@@ -2,10 +2,8 @@ import type { FleetAccess } from '@fleetgraph/lib/auth';
 import { placedClusters, type WorkspaceTemplateLike } from '@fleetgraph/lib/auth';
 import {
   collectionPath,
-  createInformer,
   type FleetInformer,
   gvrString,
-  type Informer,
   type KubeCondition,
   type KubernetesObject,
   type KubeTaint,
@@ -110,7 +108,7 @@ export function toWorkspace(o: WorkspaceTemplateObject): WorkspaceModel {
   const description = 'kubesphere.io/description';
   return {
     name: o.metadata?.name ?? '',
-    manager: o.spec?.template?.spec?.manager ?? null,
+    managerName: o.spec?.template?.spec?.manager ?? null,
     description:
       o.metadata?.annotations?.[description] ??
       o.spec?.template?.metadata?.annotations?.[description] ??
@@ -162,40 +160,20 @@ export function createInventory(fleet: FleetAccess, log: Logger): Inventory {
     path: collectionPath(NAMESPACES),
     log: log.child({ gvr: gvrString(NAMESPACES) }),
   });
-  let templates: Informer<WorkspaceTemplateObject> | undefined;
-  let templatesFailed = false;
+  const templates = fleet.hostInformer<WorkspaceTemplateObject>({
+    path: collectionPath(WORKSPACE_TEMPLATES),
+    log: log.child({ gvr: gvrString(WORKSPACE_TEMPLATES) }),
+  });
   let stopped = false;
 
-  const startTemplates = async (): Promise<void> => {
-    const host = registry.host()?.kubeConfig;
-    if (!host) {
-      // single-cluster mode without a usable host kubeconfig: no workspaces
-      templatesFailed = true;
-      return;
-    }
-    let failedOnce: () => void = () => undefined;
-    const failed = new Promise<void>((r) => (failedOnce = r));
-    templates = createInformer<WorkspaceTemplateObject>({
-      kubeConfig: host,
-      path: collectionPath(WORKSPACE_TEMPLATES),
-      log: log.child({ gvr: gvrString(WORKSPACE_TEMPLATES) }),
-      onError: () => {
-        templatesFailed = true;
-        failedOnce();
-      },
-    });
-    await Promise.race([templates.start().catch(() => undefined), failed]);
-  };
-
-  const template = (name: string): WorkspaceTemplateObject | undefined => templates?.get(name);
+  const template = (name: string): WorkspaceTemplateObject | undefined => templates.get(name);
 
   const inventory: Inventory = {
     async start() {
       if (stopped) return;
-      await Promise.all([nodes.start(), namespaces.start(), startTemplates()]);
+      await Promise.all([nodes.start(), namespaces.start(), templates.start()]);
     },
-    settled: () =>
-      nodes.settled() && namespaces.settled() && (templatesFailed || (templates?.hasSynced() ?? false)),
+    settled: () => nodes.settled() && namespaces.settled() && templates.settled(),
     nodes: (cluster) =>
       nodes
         .list(cluster)
@@ -214,7 +192,7 @@ export function createInventory(fleet: FleetAccess, log: Logger): Inventory {
       const o = namespaces.get(cluster, name);
       return o ? toProject(cluster, o) : undefined;
     },
-    workspaces: () => (templates?.list() ?? []).map(toWorkspace).sort(byName),
+    workspaces: () => templates.list().map(toWorkspace).sort(byName),
     workspace(name) {
       const o = template(name);
       return o ? toWorkspace(o) : undefined;
@@ -222,7 +200,7 @@ export function createInventory(fleet: FleetAccess, log: Logger): Inventory {
     placement: (name) => placedClusters(template(name), registry.list()),
     async stop() {
       stopped = true;
-      await Promise.all([nodes.stop(), namespaces.stop(), templates?.stop()]);
+      await Promise.all([nodes.stop(), namespaces.stop(), templates.stop()]);
     },
     [Symbol.asyncDispose]() {
       return inventory.stop();

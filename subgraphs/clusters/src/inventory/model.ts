@@ -37,7 +37,8 @@ export interface ProjectModel {
 
 export interface WorkspaceModel {
   name: string;
-  manager: string | null;
+  /** the name of its manager (spec.template.spec.manager), a User */
+  managerName: string | null;
   description: string | null;
 }
 

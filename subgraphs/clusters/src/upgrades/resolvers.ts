@@ -48,6 +48,11 @@ export const upgradeSubscriptions: SubscriptionResolvers = {
 
 export const upgradeTypes: Pick<Resolvers, 'ClusterUpgrade'> = {
   ClusterUpgrade: {
+    // an upgrade of a cluster the caller may not see is answered as an unknown one
+    __resolveReference: (ref, ctx) => {
+      const u = ctx.upgrades.get(ref.id);
+      return u && ctx.authz.canSeeCluster(u.cluster) ? u : null;
+    },
     cluster: (u, _args, ctx) =>
       ctx.monitor.get(u.cluster) ?? {
         name: u.cluster,
