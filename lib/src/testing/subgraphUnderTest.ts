@@ -4,7 +4,7 @@ import type { Client } from 'graphql-ws';
 import type { FleetAccess, UserInfo } from '../auth/index.ts';
 import type { DomainSubgraph } from '../subgraph/index.ts';
 import { createTestFleet } from './fleet.ts';
-import { ADMIN, subgraphQuery, subgraphWsClient } from './index.ts';
+import { ADMIN, subgraphQuery, subgraphWsClient } from './signed.ts';
 import type { Leftovers } from './leftovers.ts';
 
 /** A subgraph started in process on a test fleet, called as the gateway calls it (signed identities). */
