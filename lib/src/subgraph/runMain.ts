@@ -40,12 +40,31 @@ export function runMain<Cfg extends Pick<BaseSubgraphConfig, 'logLevel' | 'logJs
     log.error('failed to start', { error: e });
     process.exit(1);
   }
+  drainOnSignal(log, () => service.close(), process.env['FLEETGRAPH_PARENT_PID']);
+  service.start().then(
+    () => log.info('ready', { url: service.url }),
+    (e: unknown) => {
+      log.error('failed to start', { error: e });
+      process.exit(1);
+    },
+  );
+}
+
+/**
+ * Drains (runs `close`, then exits 0, or 1 if it fails) on SIGTERM or SIGINT, and when the supervisor whose pid is
+ * `parentPid` (FLEETGRAPH_PARENT_PID, set by npm start) is gone, since it may die without signalling us.
+ */
+export function drainOnSignal(
+  log: Logger,
+  close: () => Promise<unknown>,
+  parentPid: string | undefined,
+): void {
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info('signal received, draining', { signal });
-    service.close().then(
+    close().then(
       () => process.exit(0),
       (e: unknown) => {
         log.error('shutdown failed', { error: e });
@@ -55,18 +74,10 @@ export function runMain<Cfg extends Pick<BaseSubgraphConfig, 'logLevel' | 'logJs
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
-  // Started by a supervisor (npm start) that may die without signalling us: drain when it is gone.
-  const parent = Number(process.env['FLEETGRAPH_PARENT_PID'] ?? 0);
+  const parent = Number(parentPid ?? 0);
   if (parent > 0) {
     setInterval(() => {
       if (process.ppid !== parent) stop('parent exited');
     }, 1000).unref();
   }
-  service.start().then(
-    () => log.info('ready', { url: service.url }),
-    (e: unknown) => {
-      log.error('failed to start', { error: e });
-      process.exit(1);
-    },
-  );
 }

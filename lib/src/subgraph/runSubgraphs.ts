@@ -3,6 +3,7 @@ import { ConfigError } from '../config/index.ts';
 import { createLogger, type Logger } from '../telemetry/index.ts';
 import type { BaseSubgraphConfig } from './baseConfig.ts';
 import type { DomainSubgraph } from './createDomainSubgraph.ts';
+import { drainOnSignal } from './runMain.ts';
 
 /**
  * How a process runs subgraphs: one (a subgraph's own main.ts, as a deployment runs it) or several sharing one
@@ -78,28 +79,7 @@ export function runSubgraphs(
     root.error('failed to start', { error: e });
     process.exit(1);
   }
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    root.info('signal received, draining', { signal });
-    Promise.all(subgraphs.map((s) => s.close())).then(
-      () => process.exit(0),
-      (e: unknown) => {
-        root.error('shutdown failed', { error: e });
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
-  // Started by a supervisor (npm start) that may die without signalling us: drain when it is gone.
-  const parent = Number(env['FLEETGRAPH_PARENT_PID'] ?? 0);
-  if (parent > 0) {
-    setInterval(() => {
-      if (process.ppid !== parent) stop('parent exited');
-    }, 1000).unref();
-  }
+  drainOnSignal(root, () => Promise.all(subgraphs.map((s) => s.close())), env['FLEETGRAPH_PARENT_PID']);
   for (const s of subgraphs) {
     s.start().then(
       () => root.info('ready', { subgraph: s.name, url: s.url }),

@@ -1,9 +1,9 @@
-import { createKubeSim, type KubeSim } from '@fleetgraph/kube-sim';
+import type { KubeSim } from '@fleetgraph/kube-sim';
 import { ADMIN, asUser, waitFor } from '@fleetgraph/lib/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { ClustersSubgraph } from '../src/subgraph.ts';
-import { clusterTarget, createSubgraph, type Leftovers, MALLORY, wsClient } from './support.ts';
+import { clusterTarget, type Leftovers, MALLORY, startOnDemoFleet, wsClient } from './support.ts';
 
 /** clusterChanged: the shared `*Changed` shape (INITIAL, ADDED, UPDATED, REMOVED), through the subgraph's graphql-ws. */
 
@@ -22,10 +22,7 @@ let sim: KubeSim;
 let subgraph: ClustersSubgraph;
 
 beforeAll(async () => {
-  sim = await createKubeSim({ fleet: 'demo', controllers: false });
-  leftovers.push(async () => await sim[Symbol.asyncDispose]());
-  subgraph = createSubgraph(sim, leftovers);
-  await subgraph.start();
+  ({ sim, subgraph } = await startOnDemoFleet(leftovers));
 });
 
 function listen(user = ADMIN, names?: string[]): { events: ChangeEvent[]; errors: unknown[] } {

@@ -1,8 +1,8 @@
-import { createKubeSim, type KubeSim } from '@fleetgraph/kube-sim';
+import type { KubeSim } from '@fleetgraph/kube-sim';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { ClustersSubgraph } from '../src/subgraph.ts';
-import { createSubgraph, gql, type Leftovers, MALLORY, userOf } from './support.ts';
+import { gql, type Leftovers, MALLORY, startOnDemoFleet, userOf } from './support.ts';
 
 /**
  * The fleet-wide connections (Query.clusters, nodes, projects, workspaces, gateways) against kube-sim's demo fleet:
@@ -40,10 +40,7 @@ let sim: KubeSim;
 let subgraph: ClustersSubgraph;
 
 beforeAll(async () => {
-  sim = await createKubeSim({ fleet: 'demo', controllers: false });
-  leftovers.unshift(() => sim.close());
-  subgraph = createSubgraph(sim, leftovers);
-  await subgraph.start();
+  ({ sim, subgraph } = await startOnDemoFleet(leftovers));
 });
 
 /** `gr` objects of every cluster in fleet order, from kube-sim's store */

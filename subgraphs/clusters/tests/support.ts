@@ -1,4 +1,4 @@
-import type { KubeSim } from '@fleetgraph/kube-sim';
+import { createKubeSim, type KubeSim } from '@fleetgraph/kube-sim';
 import type { UserInfo } from '@fleetgraph/lib/auth';
 import {
   ADMIN,
@@ -59,6 +59,17 @@ export function createSubgraph(sim: KubeSim, leftovers: Leftovers): ClustersSubg
   });
   leftovers.push(() => subgraph.close());
   return subgraph;
+}
+
+/** kube-sim's demo fleet without controllers and the clusters subgraph over it, started; both closed by `leftovers` */
+export async function startOnDemoFleet(
+  leftovers: Leftovers,
+): Promise<{ sim: KubeSim; subgraph: ClustersSubgraph }> {
+  const sim = await createKubeSim({ fleet: 'demo', controllers: false });
+  leftovers.unshift(() => sim.close());
+  const subgraph = createSubgraph(sim, leftovers);
+  await subgraph.start();
+  return { sim, subgraph };
 }
 
 export interface GqlError {

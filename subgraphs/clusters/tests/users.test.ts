@@ -1,9 +1,9 @@
-import { createKubeSim, type KubeSim } from '@fleetgraph/kube-sim';
+import type { KubeSim } from '@fleetgraph/kube-sim';
 import { subgraphQuery } from '@fleetgraph/lib/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { ClustersSubgraph } from '../src/subgraph.ts';
-import { createSubgraph, gql, type Leftovers, MALLORY, userOf } from './support.ts';
+import { gql, type Leftovers, MALLORY, startOnDemoFleet, userOf } from './support.ts';
 
 /**
  * KubeSphere users (iam.kubesphere.io Users on kube-sim's demo host): Query.user, Query.users, Workspace.manager and
@@ -20,10 +20,7 @@ let sim: KubeSim;
 let subgraph: ClustersSubgraph;
 
 beforeAll(async () => {
-  sim = await createKubeSim({ fleet: 'demo', controllers: false });
-  leftovers.unshift(() => sim.close());
-  subgraph = createSubgraph(sim, leftovers);
-  await subgraph.start();
+  ({ sim, subgraph } = await startOnDemoFleet(leftovers));
 });
 
 interface StoredUser {
