@@ -5,6 +5,7 @@ import {
   connectionFrom,
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
+  ordering,
   paginate,
   orderOf,
 } from '../src/subgraph/index.ts';
@@ -78,5 +79,26 @@ describe('connections', () => {
       connectionFrom(names, { key, first: 2, compare: orderOf('DESC'), after: desc.pageInfo.endCursor })
         .nodes,
     ).toEqual(['n247', 'n246']);
+  });
+
+  it('ordering: by a field, ties in the default order, either direction; the default order without orderBy', () => {
+    const items = [
+      { id: 'c', age: '2' },
+      { id: 'a', age: '2' },
+      { id: 'b', age: '1' },
+    ];
+    type Item = (typeof items)[number];
+    const fields = { AGE: (x: Item) => x.age };
+    const unique = (x: Item) => x.id;
+    const ids = (o: ReturnType<typeof ordering<Item, 'AGE'>>) =>
+      connectionFrom(items, { ...o }).nodes.map((x) => x.id);
+    expect(ids(ordering(null, fields, unique))).toEqual(['a', 'b', 'c']);
+    expect(ids(ordering({ field: 'AGE' }, fields, unique))).toEqual(['b', 'a', 'c']);
+    expect(ids(ordering({ field: 'AGE', direction: 'DESC' }, fields, unique))).toEqual(['c', 'a', 'b']);
+    const o = ordering({ field: 'AGE' as const }, fields, unique);
+    const first = connectionFrom(items, { ...o, first: 2 });
+    expect(connectionFrom(items, { ...o, after: first.pageInfo.endCursor }).nodes.map((x) => x.id)).toEqual([
+      'c',
+    ]);
   });
 });

@@ -99,3 +99,24 @@ export function connectionFrom<T>(items: Iterable<T>, options: PaginateOptions<T
 export function orderOf(direction: 'ASC' | 'DESC' | null | undefined): (a: string, b: string) => number {
   return direction === 'DESC' ? (a, b) => ascending(b, a) : ascending;
 }
+
+/** a connection's `orderBy` argument: a field of the type's XOrderField enum and a direction */
+export interface OrderByArg<F extends string> {
+  field: F;
+  direction?: 'ASC' | 'DESC' | null | undefined;
+}
+
+/**
+ * The `key` and `compare` of a connection with `orderBy`: the chosen field's sort key, then `unique` (the list's
+ * default key) so that ties keep a stable, cursor-safe order; the default order (`unique`, ascending) without
+ * `orderBy`. Sort keys must sort as strings: timestamps as RFC 3339, names as they are.
+ */
+export function ordering<T, F extends string>(
+  orderBy: OrderByArg<F> | null | undefined,
+  fields: Record<F, (item: T) => string>,
+  unique: (item: T) => string,
+): { key: (item: T) => string; compare: (a: string, b: string) => number } {
+  if (!orderBy) return { key: unique, compare: ascending };
+  const by = fields[orderBy.field];
+  return { key: (item) => `${by(item)}\u0000${unique(item)}`, compare: orderOf(orderBy.direction) };
+}

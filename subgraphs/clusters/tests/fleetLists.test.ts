@@ -1,4 +1,5 @@
 import type { KubeSim } from '@fleetgraph/kube-sim';
+import { waitFor } from '@fleetgraph/lib/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { ClustersSubgraph } from '../src/subgraph.ts';
@@ -43,6 +44,12 @@ beforeAll(async () => {
   ({ sim, subgraph } = await startOnDemoFleet(leftovers));
 });
 
+function nodeType() {
+  const type = sim.cluster('host').registry.get('', 'v1', 'nodes');
+  if (!type) throw new Error('no nodes type');
+  return type;
+}
+
 /** `gr` objects of every cluster in fleet order, from kube-sim's store */
 function stored(gr: string, namespace?: string): Ref[] {
   return FLEET.flatMap((cluster) =>
@@ -83,6 +90,39 @@ describe('fleet-wide connections', () => {
 
     const edge = await page('nodes', '(filter: { clusters: ["edge"] })');
     expect(edge.nodes).toEqual(all.filter((n) => n.cluster === 'edge'));
+  });
+
+  it('orderBy sorts by name or age in either direction, and pages stay in that order', async () => {
+    const all = stored('nodes');
+    const byName = [...all].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    expect((await page('nodes', '(orderBy: { field: NAME })')).nodes).toEqual(byName);
+    expect((await page('nodes', '(orderBy: { field: NAME, direction: DESC })')).nodes).toEqual(
+      [...byName].reverse(),
+    );
+    const first = await page('nodes', '(first: 3, orderBy: { field: NAME })');
+    const rest = await page('nodes', `(after: "${first.pageInfo.endCursor}", orderBy: { field: NAME })`);
+    expect([...first.nodes, ...rest.nodes]).toEqual(byName);
+
+    // by creation time: a node added a second later on the host comes last, though it is first in fleet order
+    await new Promise((r) => setTimeout(r, 1100));
+    sim.cluster('host').apply([{ apiVersion: 'v1', kind: 'Node', metadata: { name: 'host-node-0' } }]);
+    const young = { cluster: 'host', name: 'host-node-0' };
+    await waitFor(
+      async () => (await page('nodes', '')).nodes[0]?.name === 'host-node-0',
+      'host-node-0 in the cache',
+    );
+    expect((await page('nodes', '(orderBy: { field: CREATED_AT })')).nodes).toEqual([...all, young]);
+    expect((await page('nodes', '(orderBy: { field: CREATED_AT, direction: DESC })')).nodes[0]).toEqual(
+      young,
+    );
+    sim.cluster('host').api.delete({ type: nodeType(), namespace: '', name: 'host-node-0' });
+    await waitFor(async () => (await page('nodes', '')).totalCount === all.length, 'host-node-0 gone');
+
+    const users = await gql<{ users: { nodes: Array<{ name: string }> } }>(
+      subgraph,
+      '{ users(orderBy: { field: NAME, direction: DESC }) { nodes { name } } }',
+    );
+    expect(users.data?.users.nodes.map((u) => u.name)).toEqual(['victor', 'frank', 'alice', 'admin']);
   });
 
   it('Query.projects and Query.gateways follow the same order, each filtered to what the user may see', async () => {

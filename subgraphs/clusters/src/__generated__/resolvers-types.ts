@@ -137,6 +137,7 @@ export type ClusterNodesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<NodeFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<NodeOrder>;
 };
 
 
@@ -145,6 +146,7 @@ export type ClusterProjectsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<ProjectFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<ProjectOrder>;
 };
 
 
@@ -775,6 +777,21 @@ export type NodeFilter = {
   role?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** How to sort nodes. */
+export type NodeOrder = {
+  /** Which way; ASC when left out. */
+  direction?: InputMaybe<OrderDirection>;
+  /** What to sort by. */
+  field: NodeOrderField;
+};
+
+/** What nodes can be sorted by (ties keep the default order). */
+export type NodeOrderField =
+  /** By when the Node object was created. */
+  | 'CREATED_AT'
+  /** By name, across clusters. */
+  | 'NAME';
+
 /** A reference to a Kubernetes object of the fleet. */
 export type ObjectReference = {
   __typename?: 'ObjectReference';
@@ -879,6 +896,21 @@ export type ProjectFilter = {
   workspace?: InputMaybe<Scalars['ID']['input']>;
 };
 
+/** How to sort projects. */
+export type ProjectOrder = {
+  /** Which way; ASC when left out. */
+  direction?: InputMaybe<OrderDirection>;
+  /** What to sort by. */
+  field: ProjectOrderField;
+};
+
+/** What projects can be sorted by (ties keep the default order). */
+export type ProjectOrderField =
+  /** By when the namespace was created. */
+  | 'CREATED_AT'
+  /** By name, across clusters. */
+  | 'NAME';
+
 /** The phase of a namespace. */
 export type ProjectPhase =
   /** In use (`Active`). */
@@ -974,6 +1006,7 @@ export type QueryNodesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<NodeFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<NodeOrder>;
 };
 
 
@@ -987,6 +1020,7 @@ export type QueryProjectsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<ProjectFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<ProjectOrder>;
 };
 
 
@@ -999,6 +1033,7 @@ export type QueryUsersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<UserFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<UserOrder>;
 };
 
 
@@ -1275,6 +1310,21 @@ export type UserFilter = {
   state?: InputMaybe<UserState>;
 };
 
+/** How to sort users. */
+export type UserOrder = {
+  /** Which way; ASC when left out. */
+  direction?: InputMaybe<OrderDirection>;
+  /** What to sort by. */
+  field: UserOrderField;
+};
+
+/** What users can be sorted by (ties keep the default order). */
+export type UserOrderField =
+  /** By when the User object was created. */
+  | 'CREATED_AT'
+  /** By name. */
+  | 'NAME';
+
 /** Whether a user may log in (`status.state` of the User). */
 export type UserState =
   /** The user may log in. */
@@ -1527,6 +1577,8 @@ export type ResolversTypes = ResolversObject<{
   NodeConnection: ResolverTypeWrapper<Omit<NodeConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['NodeEdge']>, nodes: Array<ResolversTypes['Node']> }>;
   NodeEdge: ResolverTypeWrapper<Omit<NodeEdge, 'node'> & { node: ResolversTypes['Node'] }>;
   NodeFilter: NodeFilter;
+  NodeOrder: NodeOrder;
+  NodeOrderField: NodeOrderField;
   ObjectReference: ResolverTypeWrapper<ObjectReference>;
   OrderDirection: OrderDirection;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -1535,6 +1587,8 @@ export type ResolversTypes = ResolversObject<{
   ProjectConnection: ResolverTypeWrapper<Omit<ProjectConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['ProjectEdge']>, nodes: Array<ResolversTypes['Project']> }>;
   ProjectEdge: ResolverTypeWrapper<Omit<ProjectEdge, 'node'> & { node: ResolversTypes['Project'] }>;
   ProjectFilter: ProjectFilter;
+  ProjectOrder: ProjectOrder;
+  ProjectOrderField: ProjectOrderField;
   ProjectPhase: ProjectPhase;
   ProjectStatus: ResolverTypeWrapper<ProjectStatus>;
   Quantity: ResolverTypeWrapper<Scalars['Quantity']['output']>;
@@ -1557,6 +1611,8 @@ export type ResolversTypes = ResolversObject<{
   UserConnection: ResolverTypeWrapper<Omit<UserConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['UserEdge']>, nodes: Array<ResolversTypes['User']> }>;
   UserEdge: ResolverTypeWrapper<Omit<UserEdge, 'node'> & { node: ResolversTypes['User'] }>;
   UserFilter: UserFilter;
+  UserOrder: UserOrder;
+  UserOrderField: UserOrderField;
   UserState: UserState;
   Warning: ResolverTypeWrapper<Warning>;
   Workspace: ResolverTypeWrapper<WorkspaceModel>;
@@ -1606,6 +1662,7 @@ export type ResolversParentTypes = ResolversObject<{
   NodeConnection: Omit<NodeConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['NodeEdge']>, nodes: Array<ResolversParentTypes['Node']> };
   NodeEdge: Omit<NodeEdge, 'node'> & { node: ResolversParentTypes['Node'] };
   NodeFilter: NodeFilter;
+  NodeOrder: NodeOrder;
   ObjectReference: ObjectReference;
   PageInfo: PageInfo;
   Pod: Pod;
@@ -1613,6 +1670,7 @@ export type ResolversParentTypes = ResolversObject<{
   ProjectConnection: Omit<ProjectConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['ProjectEdge']>, nodes: Array<ResolversParentTypes['Project']> };
   ProjectEdge: Omit<ProjectEdge, 'node'> & { node: ResolversParentTypes['Project'] };
   ProjectFilter: ProjectFilter;
+  ProjectOrder: ProjectOrder;
   ProjectStatus: ProjectStatus;
   Quantity: Scalars['Quantity']['output'];
   Query: Record<PropertyKey, never>;
@@ -1634,6 +1692,7 @@ export type ResolversParentTypes = ResolversObject<{
   UserConnection: Omit<UserConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['UserEdge']>, nodes: Array<ResolversParentTypes['User']> };
   UserEdge: Omit<UserEdge, 'node'> & { node: ResolversParentTypes['User'] };
   UserFilter: UserFilter;
+  UserOrder: UserOrder;
   Warning: Warning;
   Workspace: WorkspaceModel;
   WorkspaceConnection: Omit<WorkspaceConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['WorkspaceEdge']>, nodes: Array<ResolversParentTypes['Workspace']> };

@@ -1,6 +1,12 @@
-import { connectionFrom, paginate } from '@fleetgraph/lib/subgraph';
+import { connectionFrom, ordering, paginate } from '@fleetgraph/lib/subgraph';
 
-import type { NodeFilter, ProjectFilter, Resolvers } from '../__generated__/resolvers-types.ts';
+import type {
+  NodeFilter,
+  NodeOrderField,
+  ProjectFilter,
+  ProjectOrderField,
+  Resolvers,
+} from '../__generated__/resolvers-types.ts';
 import type { ClustersContext } from '../context.ts';
 import { type ClusterModel, fleetOrder } from '../fleet/model.ts';
 import { clusterSpecOf } from './kube.ts';
@@ -9,6 +15,11 @@ import { canGetNode, canListNodes, canSeeProject, canSeeWorkspace, visibleProjec
 
 /** Resolvers of the inventory (nodes, projects, workspaces); merged into ../resolvers.ts. Visibility: ./visibility.ts */
 
+/** the sort keys of Node and Project orderBy (NodeOrderField, ProjectOrderField) */
+const BY_NAME_OR_AGE = {
+  NAME: (x: { name: string; createdAt: string }) => x.name,
+  CREATED_AT: (x: { name: string; createdAt: string }) => x.createdAt,
+};
 const nodeKey = (n: NodeModel): string => n.name;
 const projectKey = (p: ProjectModel): string => p.name;
 /** sorts as "by cluster, then by name" (NUL sorts before every character of a name) */
@@ -65,17 +76,27 @@ const inventoryQuery: NonNullable<Resolvers['Query']> = {
       workspaces = workspaces.filter((w) => ctx.inventory.placement(w.name).includes(filter.cluster ?? ''));
     return paginate(workspaces, { key: (w) => w.name, first, after });
   },
-  nodes: (_root, { first, after, filter }, ctx) => {
+  nodes: (_root, { first, after, filter, orderBy }, ctx) => {
     const nodes = fleetClusters(ctx, filter?.clusters).flatMap((c) =>
       canListNodes(ctx, c.name) ? filterNodes(ctx.inventory.nodes(c.name), filter) : [],
     );
-    return connectionFrom(nodes, { key: inFleet(ctx, (n) => n.name), first, after });
+    const order = ordering<NodeModel, NodeOrderField>(
+      orderBy,
+      BY_NAME_OR_AGE,
+      inFleet<NodeModel>(ctx, (n) => n.name),
+    );
+    return connectionFrom(nodes, { ...order, first, after });
   },
-  projects: (_root, { first, after, filter }, ctx) => {
+  projects: (_root, { first, after, filter, orderBy }, ctx) => {
     const projects = fleetClusters(ctx, filter?.clusters).flatMap((c) =>
       filterProjects(ctx.inventory.projects(c.name).filter(visibleProject(ctx)), filter),
     );
-    return connectionFrom(projects, { key: inFleet(ctx, (p) => p.name), first, after });
+    const order = ordering<ProjectModel, ProjectOrderField>(
+      orderBy,
+      BY_NAME_OR_AGE,
+      inFleet<ProjectModel>(ctx, (p) => p.name),
+    );
+    return connectionFrom(projects, { ...order, first, after });
   },
   workspace: (_root, { name }, ctx) =>
     canSeeWorkspace(ctx, name) ? (ctx.inventory.workspace(name) ?? null) : null,
@@ -87,13 +108,13 @@ const inventoryCluster: NonNullable<Resolvers['Cluster']> = {
   connectionType: (c, _args, ctx) =>
     clusterSpecOf(c.object ?? ctx.registry.get(c.name)?.object).connectionType,
   nodeCount: (c, _args, ctx) => (canListNodes(ctx, c.name) ? ctx.inventory.nodes(c.name).length : 0),
-  nodes: (c, { first, after, filter }, ctx) => {
+  nodes: (c, { first, after, filter, orderBy }, ctx) => {
     const nodes = canListNodes(ctx, c.name) ? filterNodes(ctx.inventory.nodes(c.name), filter) : [];
-    return paginate(nodes, { key: nodeKey, first, after });
+    return connectionFrom(nodes, { ...ordering(orderBy, BY_NAME_OR_AGE, nodeKey), first, after });
   },
-  projects: (c, { first, after, filter }, ctx) => {
+  projects: (c, { first, after, filter, orderBy }, ctx) => {
     const projects = filterProjects(ctx.inventory.projects(c.name).filter(visibleProject(ctx)), filter);
-    return paginate(projects, { key: projectKey, first, after });
+    return connectionFrom(projects, { ...ordering(orderBy, BY_NAME_OR_AGE, projectKey), first, after });
   },
   workspaces: (c, _args, ctx) =>
     ctx.inventory
