@@ -506,6 +506,8 @@ function summarize(runs: Run[]): string {
         (r) => total(r, 'loaded', 'rssKb', 'total without kube-sim'),
       ],
       ['services RSS, after the load', (r) => total(r, 'loaded', 'rssKb', 'services (subgraphs + gateway)')],
+      ['launcher RSS, idle', (r) => total(r, 'idle', 'rssKb', 'launcher (scripts/start.ts)')],
+      ['launcher RSS, after the load', (r) => total(r, 'loaded', 'rssKb', 'launcher (scripts/start.ts)')],
       ['total PSS, idle', (r) => total(r, 'idle', 'pssKb', 'total')],
       ['services PSS, idle', (r) => total(r, 'idle', 'pssKb', 'services (subgraphs + gateway)')],
       ['time to ready', (r) => r.readyMs],
