@@ -149,6 +149,66 @@ describe('the platform through the gateway', () => {
     }
   });
 
+  it('tells a clusterChanged subscriber through the gateway when a member joins and when it is removed', async () => {
+    // an earlier test took prod offline for a moment: its twin is READY only once prod is
+    await eventually(async () => {
+      const r = await query(
+        stack.gatewayUrl,
+        '{ cluster(name: "prod") { status { phase } } }',
+        undefined,
+        token,
+      );
+      return (
+        (r.data as { cluster: { status: { phase: string } } } | undefined)?.cluster.status.phase === 'READY'
+      );
+    });
+    const host = loadKubeConfig({ kind: 'kubeconfig', path: stack.hostKubeconfig });
+    const clustersPath = '/apis/cluster.kubesphere.io/v1alpha1/clusters';
+    const prod = await kubeRequest<{ metadata: { labels?: Record<string, string> }; spec: unknown }>(
+      host,
+      `${clustersPath}/prod`,
+    );
+    const client = wsClient(stack.gatewayWsUrl, token);
+    try {
+      const sub = subscribe(client, {
+        query: 'subscription { clusterChanged { type name cluster { name status { phase } podCount } } }',
+      });
+      type Change = { type: string; name: string; cluster: { name: string; podCount: number | null } | null };
+      const change = (e: ExecutionResult): Change => (e.data as { clusterChanged: Change }).clusterChanged;
+      for (let i = 0; i < 3; i++) expect(change(await sub.next()).type).toBe('INITIAL');
+
+      await kubeRequest(host, clustersPath, {
+        method: 'POST',
+        body: {
+          apiVersion: 'cluster.kubesphere.io/v1alpha1',
+          kind: 'Cluster',
+          metadata: { name: 'prod-twin', labels: prod.metadata.labels ?? {} },
+          spec: prod.spec,
+        },
+      });
+      const added = await sub.waitFor((e) => change(e).name === 'prod-twin');
+      expect(change(added)).toMatchObject({
+        type: 'ADDED',
+        cluster: { name: 'prod-twin', status: { phase: 'READY' } },
+      });
+      // podCount comes from the workloads subgraph, fetched for the event: it may not have listed the new member's
+      // pods yet, and then says so (partial data with an error), never failing the event
+      for (const e of added.errors ?? []) {
+        expect(e.path).toEqual(['clusterChanged', 'cluster', 'podCount']);
+        expect(e.extensions?.['code']).toBe('CLUSTER_UNREACHABLE');
+      }
+
+      await kubeRequest(host, `${clustersPath}/prod-twin`, { method: 'DELETE' });
+      const removed = await sub.waitFor((e) => change(e).type === 'REMOVED');
+      expect(removed.errors).toBeUndefined();
+      expect(change(removed)).toEqual({ type: 'REMOVED', name: 'prod-twin', cluster: null });
+      expect(sub.completed).toBe(false);
+      sub.close();
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('keeps a subscription open with partial data and an error when the workloads subgraph dies', async () => {
     await eventually(
       async () =>
