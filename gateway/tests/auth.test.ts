@@ -445,6 +445,7 @@ describe('configuration and the dev issuer', () => {
     expect(loadAuthConfig(base)).toEqual({
       jwtSecret: 's',
       clockToleranceS: 30,
+      maxTokenLifetimeS: 86_400,
       identitySecret: 'i'.repeat(32),
       publicMetrics: true,
     });

@@ -291,6 +291,23 @@ describe('production mode (NODE_ENV=production)', () => {
     });
   });
 
+  it('gives no "Did you mean" suggestions, over HTTP and graphql-ws, when introspection is off', async () => {
+    const query = '{ itms(first: 1) { id } }';
+    const res = await prod.post({ query });
+    expect(codes(res.body)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    const message = res.body.errors?.[0]?.message ?? '';
+    expect(message).toBe('Cannot query field "itms" on type "Query".');
+    const ws = await wsRun(prod.client(), { query });
+    expect(wsCodes(ws)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    expect(JSON.stringify(ws.end)).toContain('Cannot query field');
+    expect(JSON.stringify(ws.end)).not.toMatch(/Did you mean|items/);
+    // with introspection on, the suggestion is there (the same schema could be read anyway)
+    const dev = await env.post({ query });
+    expect(dev.body.errors?.[0]?.message).toBe(
+      'Cannot query field "itms" on type "Query". Did you mean "items"?',
+    );
+  });
+
   it('serves no explorer (nor Apollo landing page)', async () => {
     const res = await prod.get({}, { accept: 'text/html' });
     expect(res.type).not.toMatch(/text\/html/);

@@ -1,6 +1,8 @@
 import { ConfigError, getEnvBool, getEnvNum, getEnvOptionalStr, getEnvSecret } from '@fleetgraph/lib/config';
 import { loadIdentitySecret } from '@fleetgraph/lib/server';
 
+import { DEFAULT_MAX_TOKEN_LIFETIME_S } from './verify.ts';
+
 /** Where the gateway gets the keys it verifies RS256/ES256 tokens with. */
 export type JwksSource = { kind: 'url'; url: string } | { kind: 'file'; path: string };
 
@@ -19,6 +21,12 @@ export interface AuthConfig {
    * @default 30
    */
   clockToleranceS: number;
+  /**
+   * AUTH_MAX_TOKEN_LIFETIME_S: how long a token without `exp` is accepted after its `iat`; a token with neither is
+   * refused; 0 accepts tokens without `exp` for ever (not advised)
+   * @default 86400
+   */
+  maxTokenLifetimeS?: number;
   /** the HMAC secret the gateway signs identities for the subgraphs with (at least 32 characters) */
   identitySecret: string;
   /**
@@ -54,6 +62,11 @@ export function loadAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig
     ...(issuer !== undefined ? { issuer } : {}),
     ...(audience !== undefined ? { audience } : {}),
     clockToleranceS: getEnvNum(env, 'AUTH_CLOCK_TOLERANCE_S', { default: 30, min: 0, max: 3600 }),
+    maxTokenLifetimeS: getEnvNum(env, 'AUTH_MAX_TOKEN_LIFETIME_S', {
+      default: DEFAULT_MAX_TOKEN_LIFETIME_S,
+      min: 0,
+      integer: true,
+    }),
     identitySecret,
     publicMetrics: getEnvBool(env, 'AUTH_PUBLIC_METRICS', { default: true }),
   };

@@ -91,6 +91,29 @@ function describeFailure(e: unknown): string {
   }
 }
 
+/**
+ * When the token stops being accepted: its `exp`; for a token without one, `iat` plus the configured maximum
+ * lifetime. A token issued in the future (beyond the clock tolerance) is refused, and so is one without `exp` whose
+ * age cannot be told (no `iat`) or that has outlived the maximum.
+ */
+/** how long a token without `exp` is accepted after its `iat` when AUTH_MAX_TOKEN_LIFETIME_S is not set */
+export const DEFAULT_MAX_TOKEN_LIFETIME_S = 86_400;
+
+function lifetimeOf(payload: JWTPayload, config: AuthConfig, now: Date): { expiresAt?: Date } {
+  const nowS = now.getTime() / 1000;
+  if (payload.iat !== undefined && payload.iat > nowS + config.clockToleranceS)
+    throw unauthenticated('the token was issued in the future (iat)');
+  if (payload.exp !== undefined) return { expiresAt: new Date(payload.exp * 1000) };
+  const maxS = config.maxTokenLifetimeS ?? DEFAULT_MAX_TOKEN_LIFETIME_S;
+  if (maxS === 0) return {};
+  if (payload.iat === undefined)
+    throw unauthenticated('the token has no "exp" and no "iat", so how long it may be used cannot be told');
+  const end = payload.iat + maxS;
+  if (nowS > end + config.clockToleranceS)
+    throw unauthenticated(`the token has no "exp" and is older than ${maxS} s (iat)`);
+  return { expiresAt: new Date(end * 1000) };
+}
+
 function userOf(payload: JWTPayload): UserInfo {
   const tokenType = payload['token_type'];
   if (tokenType !== undefined && (typeof tokenType !== 'string' || !ACCEPTED_TOKEN_TYPES.has(tokenType)))
@@ -151,7 +174,7 @@ export function createTokenVerifier(config: AuthConfig, options: TokenVerifierOp
           throw unauthenticated(`the token algorithm ${JSON.stringify(alg ?? null)} is not accepted`);
         }
         const user = userOf(payload);
-        return { user, ...(payload.exp !== undefined ? { expiresAt: new Date(payload.exp * 1000) } : {}) };
+        return { user, ...lifetimeOf(payload, config, now()) };
       } catch (e) {
         if (e instanceof Error && e.name === 'GraphQLError') throw e;
         throw unauthenticated(describeFailure(e));

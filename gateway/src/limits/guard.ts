@@ -59,6 +59,7 @@ export interface OperationGuard {
     validationRules: ValidationRule[];
     parseOptions: { maxLexicalTokens: number };
     introspection: true;
+    hideSchemaDetailsFromClientErrors: boolean;
     persistedQueries?: false;
   };
   /** wraps the gateway's formatError so that our limit codes survive Apollo's GRAPHQL_VALIDATION_FAILED wrapping */
@@ -155,6 +156,8 @@ export function createOperationGuard(options: LimitsOptions = {}): OperationGuar
       validationRules,
       parseOptions: tokenParseOptions(limits.maxTokens),
       introspection: true,
+      // with introspection off, "Did you mean ...?" would hand the schema out one field name at a time
+      hideSchemaDetailsFromClientErrors: !limits.introspection,
       ...(limits.requirePersistedOperations ? { persistedQueries: false as const } : {}),
     },
     formatError(base) {
@@ -213,7 +216,7 @@ export function createOperationGuard(options: LimitsOptions = {}): OperationGuar
         return errors.map((e) =>
           e.extensions['code']
             ? e
-            : new GraphQLError(e.message, {
+            : new GraphQLError(limits.introspection ? e.message : withoutSuggestions(e.message), {
                 nodes: e.nodes ?? null,
                 extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
               }),
@@ -235,4 +238,9 @@ export function createOperationGuard(options: LimitsOptions = {}): OperationGuar
       };
     },
   };
+}
+
+/** a validation message without graphql-js's "Did you mean ...?" suggestions (which name schema elements) */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/ ?Did you mean .*\?$/, '');
 }

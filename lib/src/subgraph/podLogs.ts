@@ -1,5 +1,5 @@
 import type { RequestAuthz } from '../auth/index.ts';
-import { BAD_USER_INPUT } from '../errors/index.ts';
+import { BAD_USER_INPUT, NOT_FOUND } from '../errors/index.ts';
 import { type ClusterRegistry, followPodLog } from '../kube/index.ts';
 
 /**
@@ -25,7 +25,16 @@ export interface PodLogsArgs {
 }
 
 export function podLogStream(
-  ctx: { authz: RequestAuthz; registry: ClusterRegistry },
+  ctx: {
+    authz: RequestAuthz;
+    registry: ClusterRegistry;
+    /**
+     * whether the pod exists, from a pod cache: false answers NOT_FOUND (after the authorization check, so it tells
+     * only those who may read the logs); undefined (no cache, or the cluster's pods never listed) asks the cluster
+     * @default undefined
+     */
+    podExists?: (cluster: string, namespace: string, pod: string) => boolean | undefined;
+  },
   args: PodLogsArgs,
 ): AsyncGenerator<LogLineModel, void, undefined> {
   const { cluster, namespace, pod } = args;
@@ -45,6 +54,10 @@ export function podLogStream(
     },
     `${ctx.authz.user.name} may not read the logs of pods in ${namespace} on cluster "${cluster}"`,
   );
+  if (ctx.podExists?.(cluster, namespace, pod) === false)
+    throw NOT_FOUND.err(`no pod "${pod}" in ${namespace} on cluster "${cluster}"`, {
+      extensions: { cluster, namespace, pod },
+    });
   return follow(ctx.registry, { cluster, namespace, pod, container: args.container ?? undefined, tailLines });
 }
 

@@ -109,7 +109,7 @@ describe('workloads subgraph: pods', () => {
     }`;
     const run = (user: UserInfo) => {
       const lines: Array<{ seq: number; text: string }> = [];
-      const errors: Array<{ extensions?: Readonly<Record<string, unknown>> }> = [];
+      const errors: Array<{ message: string; extensions?: Readonly<Record<string, unknown>> }> = [];
       leftovers.push(
         client.subscribe<{ podLogs: { seq: number; text: string } }>(
           asUser({ query, variables: { pod: stored.metadata.name } }, user),
@@ -118,7 +118,7 @@ describe('workloads subgraph: pods', () => {
               if (v.errors) errors.push(...v.errors);
               if (v.data) lines.push(v.data.podLogs);
             },
-            error: (e) => errors.push({ extensions: { transport: String(e) } }),
+            error: (e) => errors.push({ message: String(e), extensions: { transport: true } }),
             complete: () => undefined,
           },
         ),
@@ -134,5 +134,32 @@ describe('workloads subgraph: pods', () => {
     await waitFor(() => denied.errors.length > 0 || undefined, 'an error for victor');
     expect(denied.errors[0]?.extensions?.['code']).toBe('FORBIDDEN');
     expect(denied.lines).toEqual([]);
+
+    // an unknown pod is NOT_FOUND, as the schema says, for those who may read logs there; victor still gets FORBIDDEN
+    const unknown = (user: UserInfo) => {
+      const lines: unknown[] = [];
+      const errors: Array<{ message: string; extensions?: Readonly<Record<string, unknown>> }> = [];
+      leftovers.push(
+        client.subscribe(asUser({ query, variables: { pod: 'no-such-pod' } }, user), {
+          next: (v) => {
+            if (v.errors) errors.push(...v.errors);
+            if (v.data) lines.push(v.data);
+          },
+          error: () => undefined,
+          complete: () => undefined,
+        }),
+      );
+      return { lines, errors };
+    };
+    const missing = unknown(ADMIN);
+    const missingForVictor = unknown(victor());
+    await waitFor(
+      () => (missing.errors.length > 0 && missingForVictor.errors.length > 0) || undefined,
+      'errors for the unknown pod',
+    );
+    expect(missing.errors.map((e) => e.extensions?.['code'])).toEqual(['NOT_FOUND']);
+    expect(missingForVictor.errors.map((e) => e.extensions?.['code'])).toEqual(['FORBIDDEN']);
+    expect(missingForVictor.errors[0]?.message).toBe(denied.errors[0]?.message);
+    expect(missing.lines).toEqual([]);
   });
 });

@@ -455,6 +455,18 @@ describe('tenant isolation matrix', () => {
           expect(JSON.stringify(e.errors ?? [])).toContain('FORBIDDEN');
         }
         sub.close();
+        // an unknown pod: NOT_FOUND for those who may read the namespace's logs, the same FORBIDDEN for the others
+        const none = subscribe(client, {
+          query: `subscription { podLogs(cluster: "prod", namespace: "${GW_NS}", pod: "no-such-pod") { seq } }`,
+        });
+        const n = await none
+          .next()
+          .catch((err: unknown) => ({ data: null, errors: [{ message: String(err) }] }));
+        expect(n.data ?? null).toBeNull();
+        expect(n.errors?.map((x) => (x as { extensions?: { code?: string } }).extensions?.code)).toEqual([
+          c.mayManageGateways ? 'NOT_FOUND' : 'FORBIDDEN',
+        ]);
+        none.close();
       } finally {
         await client.dispose();
       }

@@ -77,6 +77,8 @@ export interface PodSource extends DomainSource {
   counts(cluster: string, visible: (namespace: string) => boolean): PodCounts | undefined;
   /** one pod from the cache */
   get(cluster: string, namespace: string, name: string): PodModel | undefined;
+  /** whether the pod is in the cache; undefined while the cluster's pods have never been listed */
+  exists(cluster: string, namespace: string, name: string): boolean | undefined;
   /** why a cluster's pods are unavailable */
   lastError(cluster: string): string | undefined;
 }
@@ -107,6 +109,8 @@ export function createPodSource(fleet: FleetAccess, log: Logger): PodSource {
       const p = pods.get(cluster, name, namespace);
       return p ? toPod(cluster, p) : undefined;
     },
+    exists: (cluster, namespace, name) =>
+      pods.clusterState(cluster)?.synced ? pods.get(cluster, name, namespace) !== undefined : undefined,
     lastError: (cluster) => pods.clusterState(cluster)?.lastError,
   };
 }

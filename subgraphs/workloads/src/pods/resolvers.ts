@@ -48,7 +48,8 @@ export const podTypes: Pick<Resolvers, 'Pod'> = {
 
 export const podSubscriptions: NonNullable<Resolvers['Subscription']> = {
   podLogs: {
-    subscribe: (_root, args, ctx) => podLogStream({ authz: ctx.authz, registry: ctx.fleet.registry }, args),
+    subscribe: (_root, args, ctx) =>
+      podLogStream({ authz: ctx.authz, registry: ctx.fleet.registry, podExists: ctx.pods.exists }, args),
     resolve: (payload: LogLineModel) => payload,
   },
 };
