@@ -1,5 +1,11 @@
 import type { Resolvers } from './__generated__/resolvers-types.ts';
-import { fleetClusterFields, fleetMutations, fleetQuery, fleetSubscriptions } from './fleet/resolvers.ts';
+import {
+  fleetClusterFields,
+  fleetMutations,
+  fleetQuery,
+  fleetSubscriptions,
+  fleetTypes,
+} from './fleet/resolvers.ts';
 import {
   gatewayClusterFields,
   gatewayMutations,
@@ -40,6 +46,7 @@ export const resolvers: Resolvers = {
     ...upgradeClusterFields,
     ...gatewayClusterFields,
   },
+  ...fleetTypes,
   ...inventoryTypes,
   Workspace: {
     ...inventoryTypes.Workspace,

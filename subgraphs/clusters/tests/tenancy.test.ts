@@ -113,6 +113,18 @@ describe('clusters subgraph: tenancy', () => {
 
     expect(frank.events.every((c) => c.name === 'edge')).toBe(true);
     expect(victor.events.map((c) => `${c.name} ${c.status.phase}`)).toEqual(['prod READY']);
+
+    // a tenant sees the reason and a fixed sentence; the platform administrator the probe's own words
+    const down = frank.events.find((c) => c.status.phase === 'UNREACHABLE');
+    const forAdmin = admin.events.find((c) => c.name === 'edge' && c.status.phase === 'UNREACHABLE');
+    expect(down?.status.reason).toBe(forAdmin?.status.reason);
+    expect(['ConnectionRefused', 'ConnectionReset']).toContain(down?.status.reason);
+    expect(down?.status.message).toMatch(
+      /^the (connection to the )?cluster's API server (refused the connection|was reset)$/,
+    );
+    expect(forAdmin?.status.message).toMatch(/127\.0\.0\.1:\d+|ECONNREFUSED|ECONNRESET|socket/);
+    const listed = (await clusters(subgraph, user('frank'))).find((c) => c.name === 'edge');
+    expect(listed?.status.message).not.toMatch(/127\.0\.0\.1|ECONN|fetch failed/);
   });
 
   it('a binding made for mallory on prod sends prod at once; removing it silences prod again', async () => {

@@ -241,7 +241,11 @@ export type ClusterStatus = {
    * set; it is null only for the cluster of an old upgrade that has since left the fleet.
    */
   lastProbeTime?: Maybe<Scalars['DateTime']['output']>;
-  /** A human-readable explanation. */
+  /**
+   * A human-readable explanation. Platform administrators get the probe's own words (addresses and error text
+   * included); everyone else gets a fixed sentence for the reason, so no internal address or raw error reaches a
+   * tenant.
+   */
   message: Scalars['String']['output'];
   /** The probe's verdict. */
   phase: ClusterPhase;

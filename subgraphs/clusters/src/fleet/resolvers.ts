@@ -5,12 +5,14 @@ import type {
   ClusterResolvers,
   MutationResolvers,
   QueryResolvers,
+  Resolvers,
   SubscriptionResolvers,
 } from '../__generated__/resolvers-types.ts';
 import { descriptionOf, labelsOf } from './kube.ts';
 import { fleetOrder, type ClusterModel } from './model.ts';
 import type { ClusterMonitor } from './monitor.ts';
 import { updateCluster } from './mutation.ts';
+import { statusMessageFor } from './visibility.ts';
 
 /** The Cluster entity: spread into ../resolvers.ts (the queries, updateCluster, the subscriptions, Cluster fields). */
 
@@ -71,4 +73,10 @@ export const fleetClusterFields: ClusterResolvers = {
     ctx.authz.canSeeCluster(ref.name) ? (ctx.monitor.get(ref.name) ?? null) : null,
   description: (c, _args, ctx) => descriptionOf(c.object ?? ctx.registry.get(c.name)?.object),
   labels: (c, _args, ctx) => labelsOf(c.object ?? ctx.registry.get(c.name)?.object),
+};
+
+export const fleetTypes: Pick<Resolvers, 'ClusterStatus'> = {
+  ClusterStatus: {
+    message: (status, _args, ctx) => statusMessageFor(ctx.authz, status),
+  },
 };
