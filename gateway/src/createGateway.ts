@@ -81,7 +81,12 @@ export function createGateway(options: GatewayOptions): Gateway {
   const pool = new ConnectionPool();
   const identitySecret = options.auth.identitySecret;
   const verifier = options.verifier ?? createTokenVerifier(options.auth);
-  const wsAuth = new WsAuth({ verifier, log: log.child({ component: 'auth' }) });
+  const guard = createOperationGuard(options.limits);
+  const wsAuth = new WsAuth({
+    verifier,
+    log: log.child({ component: 'auth' }),
+    maxConnectionsPerUser: guard.limits.maxConnectionsPerUser,
+  });
   const sign = (user: UserInfo, requestId: string): Record<string, string> =>
     signIdentity(identitySecret, { name: user.name, groups: user.groups, timestamp: Date.now(), requestId });
   const executor = new SubscriptionExecutor({
@@ -127,7 +132,6 @@ export function createGateway(options: GatewayOptions): Gateway {
     loaded = true;
   });
   const mask = options.maskErrors ?? process.env['NODE_ENV'] === 'production';
-  const guard = createOperationGuard(options.limits);
   const apollo = new ApolloServer<GatewayContext>({
     gateway: apolloGateway,
     formatError: guard.formatError(

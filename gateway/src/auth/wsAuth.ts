@@ -35,7 +35,12 @@ export interface WsAuthOptions {
   now?: () => number;
   /** how long to wait for subscriptions to deliver their last result before closing @default 2000 */
   drainMs?: number;
+  /** connections one user may hold open at once; one more is closed with TOO_MANY_CONNECTIONS @default unlimited */
+  maxConnectionsPerUser?: number;
 }
+
+/** the close code of a connection over its user's MAX_CONNECTIONS_PER_USER (graphql-ws clients retry it, with backoff) */
+export const TOO_MANY_CONNECTIONS = 4430;
 
 interface Connection {
   token: VerifiedToken;
@@ -50,6 +55,8 @@ export class WsAuth {
   private readonly connections = new WeakMap<object, Connection>();
   /** operation context value → its connection */
   private readonly byContext = new WeakMap<object, Connection>();
+  /** open connections per user name */
+  private readonly perUser = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(private readonly options: WsAuthOptions) {
@@ -76,6 +83,15 @@ export class WsAuth {
       ctx.extra.socket.close(CloseCode.Unauthorized, truncate(`Unauthorized: ${reason}`));
       return false;
     }
+    const name = verified.user.name;
+    const open = this.perUser.get(name) ?? 0;
+    const max = this.options.maxConnectionsPerUser;
+    if (max !== undefined && open >= max) {
+      this.options.log.warn('websocket refused: too many connections for the user', { user: name, open });
+      ctx.extra.socket.close(TOO_MANY_CONNECTIONS, `Too many connections: at most ${max} per user`);
+      return false;
+    }
+    this.perUser.set(name, open + 1);
     const connection: Connection = { token: verified, expiry: new AbortController(), timer: undefined };
     this.connections.set(ctx, connection);
     if (verified.expiresAt) this.arm(ctx, connection, verified.expiresAt.getTime());
@@ -97,8 +113,13 @@ export class WsAuth {
   /** graphql-ws onClose/onDisconnect */
   onClose(ctx: WsConnectionContext): void {
     const c = this.connections.get(ctx);
-    if (c?.timer) clearTimeout(c.timer);
+    if (!c) return;
+    if (c.timer) clearTimeout(c.timer);
     this.connections.delete(ctx);
+    const name = c.token.user.name;
+    const left = (this.perUser.get(name) ?? 1) - 1;
+    if (left > 0) this.perUser.set(name, left);
+    else this.perUser.delete(name);
   }
 
   /**

@@ -45,6 +45,11 @@ export interface LimitsConfig {
    */
   maxOperationsPerConnection: number;
   /**
+   * graphql-ws connections one user may hold open at once (MAX_CONNECTIONS_PER_USER); one more is closed with 4430
+   * @default 32
+   */
+  maxConnectionsPerUser: number;
+  /**
    * allow `__schema` / `__type` (INTROSPECTION)
    * @default true, but false when NODE_ENV=production
    */
@@ -72,6 +77,7 @@ export const DEFAULT_LIMITS = {
   defaultListSize: 10,
   maxBodyBytes: 1024 * 1024,
   maxOperationsPerConnection: 100,
+  maxConnectionsPerUser: 32,
 } as const;
 
 export function loadLimitsConfig(env: NodeJS.ProcessEnv = process.env): LimitsConfig {
@@ -108,6 +114,7 @@ export function loadLimitsConfig(env: NodeJS.ProcessEnv = process.env): LimitsCo
       'MAX_OPERATIONS_PER_CONNECTION',
       DEFAULT_LIMITS.maxOperationsPerConnection,
     ),
+    maxConnectionsPerUser: count('MAX_CONNECTIONS_PER_USER', DEFAULT_LIMITS.maxConnectionsPerUser),
     introspection: getEnvBool(env, 'INTROSPECTION', { default: !production }),
     explorer: getEnvBool(env, 'EXPLORER', { default: !production }),
     ...(persistedOperations ? { persistedOperations } : {}),
