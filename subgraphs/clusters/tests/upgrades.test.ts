@@ -14,6 +14,7 @@ import {
   type Leftovers,
   MALLORY,
   subscribe,
+  userOf,
   wsClient,
 } from './support.ts';
 
@@ -336,6 +337,21 @@ describe('clusters subgraph: member-cluster upgrades', () => {
       _entities: [{ id, podName, pod: { name: podName } }, null],
     });
     expect(await entities(MALLORY)).toEqual({ _entities: [null, null] });
+
+    // frank sees edge (factory is placed there) but may not read pod logs in the host's kubesphere-system: the
+    // upgrades are the platform's internals, so for him edge has none, and this one does not exist
+    const frank = userOf(sim, 'frank');
+    const seen = await gql<{ cluster: { name: string; upgrade: unknown; upgrades: unknown[] } | null }>(
+      subgraph,
+      '{ cluster(name: "edge") { name upgrade { id } upgrades { id } } }',
+      {},
+      frank,
+    );
+    expect(seen.data?.cluster).toEqual({ name: 'edge', upgrade: null, upgrades: [] });
+    expect(await entities(frank)).toEqual({ _entities: [null, null] });
+    const followed = follow(id, frank);
+    expect(await followed.ended).toContain('UPGRADE_NOT_FOUND');
+    expect(followed.events).toEqual([]);
   });
 
   it('a log stream cut mid-upgrade (the host restarts) loses and duplicates nothing', async () => {

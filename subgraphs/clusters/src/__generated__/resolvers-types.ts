@@ -108,11 +108,15 @@ export type Cluster = {
   role: ClusterRole;
   /** What the latest active probe found. */
   status: ClusterStatus;
-  /** The running ks-core upgrade of the cluster, or else the last one; null when none is known. */
+  /**
+   * The running ks-core upgrade of the cluster, or else the last one; null when none is known. Upgrades are the
+   * platform's own Jobs in the host's `kubesphere-system`: only those who may read pod logs there (platform
+   * administrators) see them; for everyone else this is null, as for a cluster never upgraded.
+   */
   upgrade?: Maybe<ClusterUpgrade>;
   /**
    * The cluster's ks-core upgrades that the host still keeps (their Jobs in the host's `kubesphere-system`),
-   * newest first.
+   * newest first; empty for those who may not read pod logs in the host's `kubesphere-system` (see `upgrade`).
    */
   upgrades: Array<ClusterUpgrade>;
   /** The workspaces placed on the cluster (WorkspaceTemplate `spec.placement`) that the caller may see, by name. */
@@ -1125,8 +1129,8 @@ export type Subscription = {
    * and finally one COMPLETED event whose upgrade is SUCCEEDED or FAILED, after the last line; then the
    * subscription completes. An upgrade that has already finished sends its PHASE event, its whole log (while the
    * host keeps the pod), and COMPLETED. Lines are never duplicated or reordered, also when fleetgraph's log
-   * stream from the host has to reconnect. UPGRADE_NOT_FOUND when there is no such upgrade or the caller may not
-   * see its cluster (the two are not told apart).
+   * stream from the host has to reconnect. UPGRADE_NOT_FOUND when there is no such upgrade, or the caller may not
+   * see its cluster or may not read pod logs in the host's `kubesphere-system` (these are not told apart).
    */
   clusterUpgradeProgress: ClusterUpgradeEvent;
   /**

@@ -5,6 +5,7 @@ import type { ClusterRegistry } from '@fleetgraph/lib/kube';
 import type { Logger } from '@fleetgraph/lib/telemetry';
 
 import { UPGRADE_NOT_FOUND } from '../errors.ts';
+import { mayFollowUpgrades } from './visibility.ts';
 import { type TimedLine, type UpgradeSource, upgradeLog, upgradeSettled } from './kube.ts';
 import { isFinished, type ClusterUpgradeEventModel, type ClusterUpgradeModel } from './model.ts';
 
@@ -80,7 +81,11 @@ export function upgradeProgress(
   access: { user: UserInfo; authorizer: Authorizer },
 ): AsyncIterableIterator<ClusterUpgradeEventModel> {
   const first = deps.upgrades.get(id);
-  if (!first || !access.authorizer.canSeeCluster(access.user, first.cluster)) {
+  if (
+    !first ||
+    !access.authorizer.canSeeCluster(access.user, first.cluster) ||
+    !mayFollowUpgrades(access, deps.registry)
+  ) {
     throw UPGRADE_NOT_FOUND.err(`no cluster upgrade "${id}"`, { extensions: { upgradeId: id } });
   }
   const stopper = new AbortController();

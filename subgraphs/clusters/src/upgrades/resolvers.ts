@@ -11,6 +11,7 @@ import { clusterConditionsOf, KS_CORE_NAMESPACE, kubesphereVersionOf } from './k
 import { isFinished, type ClusterUpgradeEventModel } from './model.ts';
 import { upgradeCluster } from './mutation.ts';
 import { upgradeProgress } from './progress.ts';
+import { canSeeUpgrades } from './visibility.ts';
 
 /** Member-cluster upgrades: spread into resolvers.ts (Cluster fields, the mutation, the subscription, types). */
 
@@ -20,6 +21,7 @@ export const upgradeClusterFields: ClusterResolvers = {
   kubesphereVersion: (c, _args, ctx) => kubesphereVersionOf(c.object ?? ctx.registry.get(c.name)?.object),
   conditions: (c, _args, ctx) => clusterConditionsOf(c.object ?? ctx.registry.get(c.name)?.object),
   upgrade: (c, _args, ctx) => {
+    if (!canSeeUpgrades(ctx)) return null;
     const all = ctx.upgrades.list(c.name);
     return all.find((u) => !isFinished(u)) ?? all[0] ?? null;
   },
@@ -27,7 +29,7 @@ export const upgradeClusterFields: ClusterResolvers = {
     const n = last ?? 10;
     if (n < 0 || n > MAX_UPGRADES)
       throw BAD_USER_INPUT.err(`last must be between 0 and ${MAX_UPGRADES}`, { field: 'last' });
-    return ctx.upgrades.list(c.name).slice(0, n);
+    return canSeeUpgrades(ctx) ? ctx.upgrades.list(c.name).slice(0, n) : [];
   },
 };
 
@@ -51,7 +53,7 @@ export const upgradeTypes: Pick<Resolvers, 'ClusterUpgrade'> = {
     // an upgrade of a cluster the caller may not see is answered as an unknown one
     __resolveReference: (ref, ctx) => {
       const u = ctx.upgrades.get(ref.id);
-      return u && ctx.authz.canSeeCluster(u.cluster) ? u : null;
+      return u && ctx.authz.canSeeCluster(u.cluster) && canSeeUpgrades(ctx) ? u : null;
     },
     cluster: (u, _args, ctx) =>
       ctx.monitor.get(u.cluster) ?? {
