@@ -72,7 +72,14 @@ export {
   type ChangeTypeValue,
   type ObjectChange,
 } from './changes.ts';
-export { MAX_LOG_TAIL, podLogStream, type LogLineModel, type PodLogsArgs } from './podLogs.ts';
+export {
+  MAX_LOG_TAIL,
+  podLogLine,
+  podLogStream,
+  type LogLineModel,
+  type PodLogEvent,
+  type PodLogsArgs,
+} from './podLogs.ts';
 export {
   WRITE_WAIT_MS,
   writeThenWait,

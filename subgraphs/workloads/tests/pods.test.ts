@@ -162,4 +162,56 @@ describe('workloads subgraph: pods', () => {
     expect(missingForVictor.errors[0]?.message).toBe(denied.errors[0]?.message);
     expect(missing.lines).toEqual([]);
   });
+
+  it('podLogs is authorized again when bindings change: a user who loses access gets FORBIDDEN and no more lines', async () => {
+    const pod = await waitFor(
+      () =>
+        sim
+          .cluster('prod')
+          .store.list('pods', 'shop')
+          .find((p) => (p['status'] as { phase?: string } | undefined)?.phase === 'Running'),
+      'a running pod in shop',
+    );
+    const rbac = sim.cluster('prod').registry.get('rbac.authorization.k8s.io', 'v1', 'rolebindings');
+    if (!rbac) throw new Error('no rolebindings type');
+    sim.cluster('prod').apply([
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'mallory-view', namespace: 'shop' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'mallory' }],
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+      },
+    ]);
+    const client = workloads.wsClient();
+    const query = `subscription ($pod: ID!) { podLogs(cluster: "prod", namespace: "shop", pod: $pod, tailLines: 0) { seq } }`;
+    const events: Array<{ data?: unknown; codes: unknown[] }> = [];
+    let completed = false;
+    const subscribeOnce = () =>
+      client.subscribe(asUser({ query, variables: { pod: pod.metadata.name } }, MALLORY), {
+        next: (v) =>
+          events.push({ data: v.data, codes: (v.errors ?? []).map((e) => e.extensions?.['code']) }),
+        error: (e) => events.push({ codes: [`transport: ${String(e)}`] }),
+        complete: () => (completed = true),
+      });
+    // the authorizer sees the binding a moment after it is made: until then mallory is refused
+    let unsubscribe = subscribeOnce();
+    await waitFor(async () => {
+      if (events.length === 0 && !completed) {
+        await new Promise((r) => setTimeout(r, 300));
+        if (events.length === 0 && !completed) return true; // open, and nothing refused it
+      }
+      unsubscribe();
+      events.length = 0;
+      completed = false;
+      unsubscribe = subscribeOnce();
+      return false;
+    }, "mallory's stream open");
+    leftovers.push(unsubscribe);
+
+    sim.cluster('prod').api.delete({ type: rbac, namespace: 'shop', name: 'mallory-view' });
+    await waitFor(() => completed || undefined, 'the stream to end');
+    expect(events.at(-1)).toEqual({ data: null, codes: ['FORBIDDEN'] });
+    expect(events.slice(0, -1).every((e) => e.codes.length === 0)).toBe(true);
+  });
 });

@@ -1,6 +1,6 @@
 import { BAD_USER_INPUT } from '@fleetgraph/lib/errors';
 import { type PodLogLine, tailPodLog } from '@fleetgraph/lib/kube';
-import { connectionFrom, type LogLineModel, podLogStream } from '@fleetgraph/lib/subgraph';
+import { connectionFrom, podLogLine, podLogStream } from '@fleetgraph/lib/subgraph';
 
 import type {
   ClusterResolvers,
@@ -63,8 +63,8 @@ export const gatewaySubscriptions: SubscriptionResolvers = {
   },
   // served by the workloads subgraph since it took podLogs over (@override); kept until clients are migrated
   podLogs: {
-    subscribe: (_root, args, ctx) => podLogStream(ctx, args),
-    resolve: (payload: LogLineModel) => payload,
+    subscribe: (_root, args, ctx) => podLogStream({ ...ctx, authorizer: ctx.authorizer }, args),
+    resolve: podLogLine,
   },
 };
 

@@ -1,5 +1,5 @@
 import { CLUSTER_UNREACHABLE } from '@fleetgraph/lib/errors';
-import { type LogLineModel, podLogStream } from '@fleetgraph/lib/subgraph';
+import { podLogLine, podLogStream } from '@fleetgraph/lib/subgraph';
 
 import type { Resolvers } from '../__generated__/resolvers-types.ts';
 import type { WorkloadsContext } from '../context.ts';
@@ -49,7 +49,15 @@ export const podTypes: Pick<Resolvers, 'Pod'> = {
 export const podSubscriptions: NonNullable<Resolvers['Subscription']> = {
   podLogs: {
     subscribe: (_root, args, ctx) =>
-      podLogStream({ authz: ctx.authz, registry: ctx.fleet.registry, podExists: ctx.pods.exists }, args),
-    resolve: (payload: LogLineModel) => payload,
+      podLogStream(
+        {
+          authz: ctx.authz,
+          registry: ctx.fleet.registry,
+          podExists: ctx.pods.exists,
+          authorizer: ctx.fleet.authorizer,
+        },
+        args,
+      ),
+    resolve: podLogLine,
   },
 };
