@@ -1,6 +1,6 @@
 import { EventQueue } from '@fleetgraph/lib/async';
 import type { Authorizer, UserInfo } from '@fleetgraph/lib/auth';
-import { SUBSCRIPTION_OVERFLOW } from '@fleetgraph/lib/errors';
+import { FORBIDDEN, SUBSCRIPTION_OVERFLOW } from '@fleetgraph/lib/errors';
 import type { ClusterRegistry } from '@fleetgraph/lib/kube';
 import type { Logger } from '@fleetgraph/lib/telemetry';
 
@@ -67,7 +67,16 @@ const RETRY_MAX_MS = 2_000;
 /** after the job finished, how long COMPLETED waits for the controller to set KSCoreReady */
 const SETTLE_MS = 10_000;
 
-type Item = { event: ClusterUpgradeEventModel } | { error: Error };
+type Item = { event: UpgradeProgressEvent } | { error: Error };
+
+/** what upgradeProgress yields: an event, or the end of the subscriber's access (upgradeEvent makes it FORBIDDEN) */
+export type UpgradeProgressEvent = ClusterUpgradeEventModel | { revoked: string };
+
+/** the `resolve` of clusterUpgradeProgress: the event, or FORBIDDEN once the subscriber's access was revoked */
+export function upgradeEvent(event: UpgradeProgressEvent): ClusterUpgradeEventModel {
+  if ('revoked' in event) throw FORBIDDEN.err(event.revoked);
+  return event;
+}
 
 export interface ProgressDeps {
   upgrades: UpgradeSource;
@@ -79,7 +88,7 @@ export function upgradeProgress(
   deps: ProgressDeps,
   id: string,
   access: { user: UserInfo; authorizer: Authorizer },
-): AsyncIterableIterator<ClusterUpgradeEventModel> {
+): AsyncIterableIterator<UpgradeProgressEvent> {
   const first = deps.upgrades.get(id);
   if (
     !first ||
@@ -95,11 +104,25 @@ export function upgradeProgress(
     onChange();
     for (const w of wakers) w();
   });
+  // authorized again whenever roles or bindings change: a subscriber who loses access gets nothing more
+  let revoked = false;
+  const unsubscribeAccess = access.authorizer.subscribe(() => {
+    if (revoked) return;
+    if (
+      access.authorizer.canSeeCluster(access.user, first.cluster) &&
+      mayFollowUpgrades(access, deps.registry)
+    )
+      return;
+    revoked = true;
+    queue.push({ event: { revoked: `${access.user.name} may no longer follow cluster upgrades` } });
+    queue.end();
+  });
   const queue = new EventQueue<Item>(
     BUFFER,
     () => {
       stopper.abort();
       unsubscribe();
+      unsubscribeAccess();
       for (const w of wakers) w();
     },
     (n) => SUBSCRIPTION_OVERFLOW.err(`the subscriber fell more than ${n} events behind; subscribe again`),
@@ -107,7 +130,9 @@ export function upgradeProgress(
 
   let last: ClusterUpgradeModel = first;
   let phaseSent = first.phase;
-  const emit = (event: ClusterUpgradeEventModel): void => queue.push({ event });
+  const emit = (event: ClusterUpgradeEventModel): void => {
+    if (!revoked) queue.push({ event });
+  };
   /** non-final phase changes go out as they happen; the final one only with COMPLETED, after the last line */
   const onChange = (): void => {
     const u = deps.upgrades.get(id);
@@ -195,7 +220,7 @@ export function upgradeProgress(
     queue.end();
   });
 
-  const iterator: AsyncIterableIterator<ClusterUpgradeEventModel> = {
+  const iterator: AsyncIterableIterator<UpgradeProgressEvent> = {
     async next() {
       const r = await queue.next();
       if (r.done) return { value: undefined, done: true };

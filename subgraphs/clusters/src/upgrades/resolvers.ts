@@ -8,9 +8,9 @@ import type {
 } from '../__generated__/resolvers-types.ts';
 import { UNPROBED } from '../fleet/model.ts';
 import { clusterConditionsOf, KS_CORE_NAMESPACE, kubesphereVersionOf } from './kube.ts';
-import { isFinished, type ClusterUpgradeEventModel } from './model.ts';
+import { isFinished } from './model.ts';
 import { upgradeCluster } from './mutation.ts';
-import { upgradeProgress } from './progress.ts';
+import { upgradeEvent, upgradeProgress } from './progress.ts';
 import { canSeeUpgrades } from './visibility.ts';
 
 /** Member-cluster upgrades: spread into resolvers.ts (Cluster fields, the mutation, the subscription, types). */
@@ -44,7 +44,7 @@ export const upgradeSubscriptions: SubscriptionResolvers = {
         user: ctx.user,
         authorizer: ctx.authorizer,
       }),
-    resolve: (payload: ClusterUpgradeEventModel) => payload,
+    resolve: upgradeEvent,
   },
 };
 
