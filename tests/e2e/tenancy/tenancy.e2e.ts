@@ -467,6 +467,28 @@ describe('tenant isolation matrix', () => {
           c.mayManageGateways ? 'NOT_FOUND' : 'FORBIDDEN',
         ]);
         none.close();
+
+        // invisible == absent: a namespace (or cluster) the user may not read answers exactly as one that does not
+        // exist, but for the names the caller gave (same code, same message, same extensions)
+        const answer = async (cluster: string, namespace: string) => {
+          const s = subscribe(client, {
+            query: `subscription { podLogs(cluster: "${cluster}", namespace: "${namespace}", pod: "p") { seq } }`,
+          });
+          const e = await s.next().catch((err: unknown) => ({ errors: [{ message: String(err) }] }));
+          s.close();
+          return JSON.stringify(
+            (e.errors ?? []).map((x) => ({
+              ...x,
+              message: x.message
+                .replaceAll(`cluster "${cluster}"`, 'cluster "<cluster>"')
+                .replaceAll(namespace, '<namespace>'),
+            })),
+          );
+        };
+        if (!c.mayManageGateways) {
+          expect(await answer('prod', GW_NS)).toBe(await answer('prod', 'no-such-namespace'));
+          expect(await answer('prod', GW_NS)).toBe(await answer('no-such-cluster', GW_NS));
+        }
       } finally {
         await client.dispose();
       }
