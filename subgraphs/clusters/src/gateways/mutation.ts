@@ -32,9 +32,10 @@ function target(
   const { cluster, namespace, name } = input;
   const decision = manageDecision(ctx, cluster, name);
   if (!decision.allowed) {
+    // why goes to the log (with the request id), never to the client
+    ctx.log.info('forbidden', { operation: 'manageGateway', reason: decision.reason });
     throw FORBIDDEN.err(
       `${ctx.user.name} may not update deployments in ${GATEWAY_NAMESPACE} on cluster "${cluster}"`,
-      { extensions: { reason: decision.reason } },
     );
   }
   const gateway = namespace === GATEWAY_NAMESPACE ? ctx.gateways.get(cluster, name) : undefined;

@@ -36,9 +36,9 @@ export async function upgradeCluster(
     scope: 'global',
   });
   if (!decision.allowed) {
-    throw FORBIDDEN.err(`${ctx.user.name} may not upgrade cluster "${name}"`, {
-      extensions: { reason: decision.reason },
-    });
+    // why goes to the log (with the request id), never to the client
+    ctx.log.info('forbidden', { operation: 'upgradeCluster', reason: decision.reason });
+    throw FORBIDDEN.err(`${ctx.user.name} may not upgrade cluster "${name}"`);
   }
   const registered = ctx.registry.get(name);
   const current = ctx.monitor.get(name);
