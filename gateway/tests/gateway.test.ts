@@ -82,11 +82,52 @@ describe('gateway over HTTP', () => {
     ]);
   });
 
-  it('rejects an invalid query with a coded 400', async () => {
+  it('answers a document that fails to parse or validate, or variables that fail coercion, with coded errors: 200 under application/json, 400 under application/graphql-response+json', async () => {
     await using env = await startEnv();
-    const res = await env.query('{ things { nope } }');
-    expect(res.status).toBe(400);
-    expect(res.body.errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_VALIDATION_FAILED');
+    const post = async (body: unknown, accept?: string) => {
+      const res = await fetch(env.gateway.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${env.token}`,
+          ...(accept ? { accept } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+      const json = (await res.json()) as {
+        data?: unknown;
+        errors?: Array<{ extensions?: { code?: string } }>;
+      };
+      return {
+        status: res.status,
+        type: res.headers.get('content-type'),
+        codes: json.errors?.map((e) => e.extensions?.code),
+        data: json.data,
+      };
+    };
+    const cases: Array<[unknown, string]> = [
+      [{ query: '{ things { nope } }' }, 'GRAPHQL_VALIDATION_FAILED'],
+      [{ query: '{ things { id ' }, 'GRAPHQL_PARSE_FAILED'],
+      [
+        { query: 'query ($b: Boolean!) { things @include(if: $b) { id } }', variables: { b: 'yes' } },
+        'BAD_USER_INPUT',
+      ],
+    ];
+    for (const [body, code] of cases) {
+      for (const accept of [undefined, 'application/json']) {
+        const r = await post(body, accept);
+        expect(r, `${JSON.stringify(body)} with accept ${accept}`).toMatchObject({
+          status: 200,
+          codes: [code],
+        });
+        expect(r.type).toMatch(/^application\/json/);
+        expect(r.data).toBeUndefined();
+      }
+      const strict = await post(body, 'application/graphql-response+json');
+      expect(strict).toMatchObject({ status: 400, codes: [code] });
+    }
+    // a request that is not GraphQL over HTTP at all stays 400
+    expect((await post({ nothing: true })).status).toBe(400);
   });
 
   it('is ready when every subgraph answers, and names the one that is down otherwise', async () => {
@@ -180,7 +221,9 @@ describe('supergraph file reload', () => {
     await using env = e;
     const rankQuery = '{ things { id rank } }';
     const before = await env.query(rankQuery);
-    expect(before.status).toBe(400);
+    // an unknown field: a validation failure, answered 200 with the error under application/json
+    expect(before.status).toBe(200);
+    expect(before.body.errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_VALIDATION_FAILED');
 
     const failures: unknown[] = [];
     let queries = 0;
@@ -198,6 +241,7 @@ describe('supergraph file reload', () => {
       async () => {
         const r = await env.query(rankQuery);
         expect(r.status).toBe(200);
+        expect(r.body.errors).toBeUndefined();
         return r.body;
       },
       { timeoutMs: 10_000, everyMs: 20 },
@@ -235,7 +279,9 @@ describe('supergraph file reload', () => {
       timeoutMs: 5000,
     });
     expect((await env.query('{ things { id } }')).status).toBe(200);
-    expect((await env.query('{ hello }')).status).toBe(400);
+    const hello = await env.query('{ hello }');
+    expect(hello.status).toBe(200);
+    expect(hello.body.errors?.[0]?.extensions?.['code']).toBe('GRAPHQL_VALIDATION_FAILED');
     // and the watcher still takes the next good one
     await writeFile(path, withRank);
     await eventually(async () => expect((await env.query('{ things { rank } }')).status).toBe(200), {

@@ -66,9 +66,32 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
   res.end(body);
 }
 
+/** the errors of a well-formed request that the GraphQL-over-HTTP spec answers 200 under `application/json` */
+const REQUEST_ERRORS = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT']);
+
+/**
+ * The GraphQL-over-HTTP specification's SHOULD for the `application/json` response type: a document that does not
+ * parse or validate, and variables that do not coerce, are answered 200 with the errors in the body (Apollo Server
+ * answers 400). Under `application/graphql-response+json` the status keeps its meaning (400), and so do refusals by
+ * policy (limits, persisted operations) and malformed HTTP requests.
+ */
+function legacyStatus(response: HTTPGraphQLResponse, status: number): number {
+  if (status !== 400 || response.body.kind !== 'complete') return status;
+  if (!/^application\/json\b/i.test(response.headers.get('content-type') ?? '')) return status;
+  try {
+    const body = JSON.parse(response.body.string) as { errors?: Array<{ extensions?: { code?: unknown } }> };
+    const codes = (body.errors ?? []).map((e) => e.extensions?.code);
+    return codes.length > 0 && codes.every((c) => typeof c === 'string' && REQUEST_ERRORS.has(c))
+      ? 200
+      : status;
+  } catch {
+    return status;
+  }
+}
+
 async function writeResponse(res: ServerResponse, response: HTTPGraphQLResponse): Promise<void> {
   for (const [key, value] of response.headers) res.setHeader(key, value);
-  res.statusCode = response.status ?? 200;
+  res.statusCode = legacyStatus(response, response.status ?? 200);
   if (response.body.kind === 'complete') {
     res.end(response.body.string);
     return;
