@@ -1,14 +1,6 @@
-export type { Decision, ResourceAttributes, ResourceScope, UserInfo } from './types.ts';
-export {
-  GATEWAY_USER,
-  IDENTITY_HEADERS,
-  signIdentity,
-  stripIdentityHeaders,
-  verifyIdentity,
-  type IdentityResult,
-  type SignedIdentity,
-  type VerifyIdentityOptions,
-} from './identity.ts';
+export type { Decision, ResourceAttributes, ResourceScope } from './types.ts';
+// the signed identity, as the gateway (which loads no Kubernetes code) takes it from @fleetgraph/lib/identity
+export * from '../identity/index.ts';
 export { createAuthorizer, type Authorizer, type AuthorizerOptions } from './authorizer.ts';
 export { createRequestAuthz, type RequestAuthz } from './requestAuthz.ts';
 export {

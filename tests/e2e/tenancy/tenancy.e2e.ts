@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import type { FormattedExecutionResult as ExecutionResult } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -144,6 +145,35 @@ async function namespacesOf(cluster: string): Promise<string[]> {
 async function projectsSeen(c: UserCase, cluster: string): Promise<string[]> {
   const p = c.projects[cluster];
   return p === 'all' ? namespacesOf(cluster) : (p ?? []);
+}
+
+/**
+ * Subscribes to `field` as `user` and as the admin; takes the user's first `count` events, then, once the admin's
+ * snapshot of all three clusters is in and a second has passed, checks that nothing else reached the user.
+ */
+async function onlyFirstEvents(
+  user: string,
+  field: string,
+  selection: string,
+  count: number,
+): Promise<ExecutionResult[]> {
+  const admin = wsClient(stack.gatewayWsUrl, tokens['admin'] ?? '');
+  const client = wsClient(stack.gatewayWsUrl, tokens[user] ?? '');
+  try {
+    const reference = subscribe(admin, { query: `subscription { ${field} { name } }` });
+    const sub = subscribe(client, { query: `subscription { ${field} { ${selection} } }` });
+    const events: ExecutionResult[] = [];
+    for (let i = 0; i < count; i++) events.push(await sub.next());
+    for (let i = 0; i < 3; i++) await reference.next();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(sub.events).toHaveLength(count);
+    expect(sub.error).toBeUndefined();
+    sub.close();
+    reference.close();
+    return events;
+  } finally {
+    await Promise.all([admin.dispose(), client.dispose()]);
+  }
 }
 
 beforeAll(async () => {
@@ -539,30 +569,19 @@ describe('tenant isolation matrix', () => {
     });
 
     it('Subscription.clusterChanged sends INITIAL for exactly the clusters the user may see, and nothing else', async () => {
-      const admin = wsClient(stack.gatewayWsUrl, tokens['admin'] ?? '');
-      const client = wsClient(stack.gatewayWsUrl, tokens[c.user] ?? '');
-      try {
-        const reference = subscribe(admin, { query: 'subscription { clusterChanged { name } }' });
-        const sub = subscribe(client, {
-          query: 'subscription { clusterChanged { type name cluster { name status { phase } podCount } } }',
-        });
-        const events: string[] = [];
-        for (let i = 0; i < c.clusters.length; i++) {
-          const e = (await sub.next()).data as {
-            clusterChanged: { type: string; name: string; cluster: { name: string } };
-          };
-          events.push(`${e.clusterChanged.type} ${e.clusterChanged.name} ${e.clusterChanged.cluster.name}`);
-        }
-        expect(events).toEqual(c.clusters.map((n) => `INITIAL ${n} ${n}`));
-        for (let i = 0; i < 3; i++) await reference.next();
-        await new Promise((r) => setTimeout(r, 1000));
-        expect(sub.events).toHaveLength(c.clusters.length);
-        expect(sub.error).toBeUndefined();
-        sub.close();
-        reference.close();
-      } finally {
-        await Promise.all([admin.dispose(), client.dispose()]);
-      }
+      const events = await onlyFirstEvents(
+        c.user,
+        'clusterChanged',
+        'type name cluster { name status { phase } podCount }',
+        c.clusters.length,
+      );
+      expect(
+        events.map((e) => {
+          const x = (e.data as { clusterChanged: { type: string; name: string; cluster: { name: string } } })
+            .clusterChanged;
+          return `${x.type} ${x.name} ${x.cluster.name}`;
+        }),
+      ).toEqual(c.clusters.map((n) => `INITIAL ${n} ${n}`));
     });
 
     it('Query.users and Query.user show every user to those who may list users, else only themselves', async () => {
@@ -587,29 +606,15 @@ describe('tenant isolation matrix', () => {
     });
 
     it('Subscription.clusterStatusChanged sends only the clusters the user may see', async () => {
-      const admin = wsClient(stack.gatewayWsUrl, tokens['admin'] ?? '');
-      const client = wsClient(stack.gatewayWsUrl, tokens[c.user] ?? '');
-      try {
-        const reference = subscribe(admin, { query: 'subscription { clusterStatusChanged { name } }' });
-        const sub = subscribe(client, {
-          query: 'subscription { clusterStatusChanged { name status { phase } podCount } }',
-        });
-        const names: string[] = [];
-        for (let i = 0; i < c.clusters.length; i++) {
-          const e = await sub.next();
-          names.push((e.data as { clusterStatusChanged: { name: string } }).clusterStatusChanged.name);
-        }
-        expect(names).toEqual(c.clusters);
-        // the admin's snapshot has all three by now; nothing else may reach this user
-        for (let i = 0; i < 3; i++) await reference.next();
-        await new Promise((r) => setTimeout(r, 1000));
-        expect(sub.events).toHaveLength(c.clusters.length);
-        expect(sub.error).toBeUndefined();
-        sub.close();
-        reference.close();
-      } finally {
-        await Promise.all([admin.dispose(), client.dispose()]);
-      }
+      const events = await onlyFirstEvents(
+        c.user,
+        'clusterStatusChanged',
+        'name status { phase } podCount',
+        c.clusters.length,
+      );
+      expect(
+        events.map((e) => (e.data as { clusterStatusChanged: { name: string } }).clusterStatusChanged.name),
+      ).toEqual(c.clusters);
     });
   });
 
